@@ -1,0 +1,1 @@
+"""Baton: a GitHub App for teams of coding agents and humans."""
