@@ -147,7 +147,7 @@ def parse_config(text: str | bytes | None) -> RepoConfig:
     if len(text) > MAX_CONFIG_BYTES:
         return RepoConfig(problems=(ConfigProblem(f"larger than {MAX_CONFIG_BYTES} bytes"),))
     try:
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+        data = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

@@ -1,0 +1,47 @@
+"""`baton serve | demo | scan`: the command line (SPEC 1)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from app.logs import setup_logging
+from app.settings import SettingsError, load_settings
+
+
+def _serve() -> int:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        for problem in exc.problems:
+            print(f"baton: {problem}", file=sys.stderr)
+        return 2
+    setup_logging(settings.log_level, settings.log_format)
+    from app.server import serve
+
+    asyncio.run(serve(settings))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(prog="baton", description=__doc__)
+    parser.add_argument("command", choices=["serve", "demo", "scan"])
+    if not args or args[0] not in ("serve", "demo", "scan"):
+        parser.print_usage(sys.stderr)
+        print("baton: choose one of serve, demo, scan", file=sys.stderr)
+        return 2
+    command, rest = args[0], args[1:]
+    if command == "scan":
+        from app.contracts.cli import main as scan_main
+
+        return scan_main(rest)
+    if rest:
+        print(f"baton {command}: takes no arguments", file=sys.stderr)
+        return 2
+    if command == "serve":
+        return _serve()
+    from app.demo import main as demo_main
+
+    return demo_main()

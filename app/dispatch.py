@@ -1,0 +1,156 @@
+"""From a stored delivery to the feature handlers: one context, isolated handlers, no self-loops."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import cachetools
+from gidgethub import routing, sansio
+
+from app.config import CONFIG_PATH, RepoConfig, parse_config
+from app.github import GitHubAPI, GitHubClient, is_not_found
+from app.queue import Delivery
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+CONFIG_TTL = 300.0
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ConfigStore:
+    """`.github/baton.yml` per repository, cached; a push to the default branch refreshes it."""
+
+    def __init__(self) -> None:
+        self._cache: cachetools.TTLCache[str, RepoConfig] = cachetools.TTLCache(
+            maxsize=1024, ttl=CONFIG_TTL, timer=time.monotonic
+        )
+
+    def forget(self, repo: str) -> None:
+        self._cache.pop(repo, None)
+
+    async def get(self, gh: GitHubAPI, repo: str) -> RepoConfig:
+        cached = self._cache.get(repo)
+        if cached is not None:
+            return cached
+        try:
+            data = await gh.getitem(f"/repos/{repo}/contents/{CONFIG_PATH}")
+            text: bytes | None = base64.b64decode(data.get("content") or "")
+        except Exception as exc:
+            if not is_not_found(exc):
+                raise
+            text = None
+        config = parse_config(text)
+        for problem in config.problems:
+            log.warning("%s: %s", repo, problem)
+        self._cache[repo] = config
+        return config
+
+
+@dataclass
+class Context:
+    """What a handler gets besides the event: an installation client and the shared parts."""
+
+    gh: GitHubAPI
+    installation_id: int
+    repo: str  # owner/name, "" for events without a repository
+    bot_login: str
+    clock: Clock
+    configs: ConfigStore
+    blobs: cachetools.LRUCache[str, bytes]
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    async def config(self) -> RepoConfig:
+        return await self.configs.get(self.gh, self.repo)
+
+
+Sweep = Callable[[Context], Awaitable[None]]
+
+
+@dataclass
+class Features:
+    """What the feature modules contribute: their routers and their reconciliation sweeps."""
+
+    routers: Sequence[routing.Router]
+    sweeps: Sequence[Sweep] = ()
+
+
+class Dispatcher:
+    def __init__(self, client: GitHubClient, features: Features, clock: Clock = utcnow) -> None:
+        self.client = client
+        self.router = routing.Router(*features.routers)
+        self.sweeps = list(features.sweeps)
+        self.clock = clock
+        self.configs = ConfigStore()
+        self.blobs: cachetools.LRUCache[str, bytes] = cachetools.LRUCache(
+            maxsize=64 * 1024 * 1024, getsizeof=len
+        )
+
+    async def context(self, installation_id: int, repo: str) -> Context:
+        return Context(
+            gh=await self.client.installation_api(installation_id),
+            installation_id=installation_id,
+            repo=repo,
+            bot_login=await self.client.bot_login(),
+            clock=self.clock,
+            configs=self.configs,
+            blobs=self.blobs,
+        )
+
+    async def handle(self, delivery: Delivery) -> None:
+        payload = json.loads(delivery.body)
+        if delivery.event == "baton_sweep":
+            await self.sweep_repo(int(payload["installation_id"]), payload["repo"])
+            return
+        event = sansio.Event(payload, event=delivery.event, delivery_id=delivery.id)
+        sender = (payload.get("sender") or {}).get("login", "")
+        if sender == await self.client.bot_login():
+            log.debug("skipping %s caused by the app itself", delivery.event)
+            return
+        repo = (payload.get("repository") or {}).get("full_name", "")
+        if delivery.event == "push" and payload.get("ref", "").endswith(
+            "/" + (payload.get("repository") or {}).get("default_branch", "main")
+        ):
+            self.configs.forget(repo)
+        installation = (payload.get("installation") or {}).get("id")
+        if installation is None:
+            log.info("%s without an installation: nothing to do", delivery.event)
+            return
+        handlers = self.router.fetch(event)
+        if not handlers:
+            return
+        ctx = await self.context(int(installation), repo)
+        failures = []
+        # Each handler runs even if another fails; the delivery is retried if any failed.
+        for handler in handlers:
+            try:
+                await handler(event, ctx)
+            except Exception as exc:
+                log.exception("handler %s failed", handler.__qualname__)
+                failures.append(exc)
+        if failures:
+            raise failures[0]
+
+    async def sweep_repo(self, installation_id: int, repo: str) -> None:
+        ctx = await self.context(installation_id, repo)
+        for sweep in self.sweeps:
+            await sweep(ctx)
+
+    async def repositories(self) -> list[tuple[int, str]]:
+        """Every (installation, repository) the App can see: the sweep's work list."""
+        found: list[tuple[int, str]] = []
+        async for inst in self.client.app_api().getiter("/app/installations"):
+            gh = await self.client.installation_api(int(inst["id"]))
+            async for repo in gh.getiter("/installation/repositories", iterable_key="repositories"):
+                found.append((int(inst["id"]), repo["full_name"]))
+        return found

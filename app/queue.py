@@ -1,0 +1,222 @@
+"""The durable delivery queue (SPEC 2): SQLite rows written before the 202, worked in key order.
+
+A delivery is `pending` until a handler finishes it (`done`) or runs out of tries (`dead`).
+Which deliveries run is held in memory only: after a crash every pending row simply runs again,
+which is what at-least-once means.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import sqlite3
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from app.logs import delivery_id_var
+
+log = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS deliveries (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    event TEXT NOT NULL,
+    key TEXT NOT NULL,
+    body BLOB,
+    status TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at REAL NOT NULL DEFAULT 0,
+    error TEXT,
+    received_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (status, key, seq);
+"""
+
+# The first pending delivery of each key, ready to run: later ones of a key wait their turn.
+_READY = """
+SELECT seq, id, event, key, body, attempts FROM deliveries AS d
+WHERE status = 'pending' AND next_at <= ?
+  AND seq = (SELECT MIN(seq) FROM deliveries WHERE status = 'pending' AND key = d.key)
+ORDER BY seq LIMIT ?
+"""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    seq: int
+    id: str
+    event: str
+    key: str
+    body: bytes
+    attempts: int
+
+
+class DeliveryStore:
+    """The SQLite side: every method is one short transaction."""
+
+    def __init__(self, path: str) -> None:
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # WAL + NORMAL: a committed row survives a killed process; fsync happens at checkpoints.
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def put(self, delivery_id: str, event: str, key: str, body: bytes) -> bool:
+        """Store a new delivery; False when this delivery id was seen before."""
+        cur = self._db.execute(
+            "INSERT OR IGNORE INTO deliveries (id, event, key, body, received_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (delivery_id, event, key, body, time.time()),
+        )
+        return cur.rowcount == 1
+
+    def ready(self, now: float, busy: set[str], limit: int) -> list[Delivery]:
+        rows = self._db.execute(_READY, (now, limit + len(busy))).fetchall()
+        return [Delivery(*row) for row in rows if row[3] not in busy][:limit]
+
+    def next_due(self) -> float | None:
+        row = self._db.execute("SELECT MIN(next_at) FROM deliveries WHERE status='pending'")
+        return row.fetchone()[0]
+
+    def finish(self, seq: int) -> None:
+        # The body is no longer needed; the id stays for deduplication.
+        self._db.execute("UPDATE deliveries SET status='done', body=NULL WHERE seq=?", (seq,))
+
+    def retry(self, seq: int, attempts: int, next_at: float, error: str) -> None:
+        self._db.execute(
+            "UPDATE deliveries SET attempts=?, next_at=?, error=? WHERE seq=?",
+            (attempts, next_at, error[:2000], seq),
+        )
+
+    def bury(self, seq: int, attempts: int, error: str) -> None:
+        self._db.execute(
+            "UPDATE deliveries SET status='dead', attempts=?, error=? WHERE seq=?",
+            (attempts, error[:2000], seq),
+        )
+
+    def depth(self) -> int:
+        return self._db.execute(
+            "SELECT COUNT(*) FROM deliveries WHERE status='pending'"
+        ).fetchone()[0]
+
+    def dead_letters(self, limit: int = 20) -> list[dict[str, object]]:
+        rows = self._db.execute(
+            "SELECT id, event, attempts, error FROM deliveries WHERE status='dead'"
+            " ORDER BY seq DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [{"id": r[0], "event": r[1], "attempts": r[2], "error": r[3]} for r in rows]
+
+    def dead_count(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM deliveries WHERE status='dead'").fetchone()[0]
+
+    def prune(self, older_than: float) -> None:
+        self._db.execute(
+            "DELETE FROM deliveries WHERE status='done' AND received_at < ?", (older_than,)
+        )
+
+
+Handler = Callable[[Delivery], Awaitable[None]]
+
+
+class Worker:
+    """Runs pending deliveries: one at a time per key, up to `concurrency` keys at once."""
+
+    def __init__(
+        self,
+        store: DeliveryStore,
+        handler: Handler,
+        *,
+        concurrency: int = 8,
+        max_attempts: int = 6,
+        retry_base: float = 2.0,
+    ) -> None:
+        self._store = store
+        self._handler = handler
+        self._concurrency = concurrency
+        self._max_attempts = max_attempts
+        self._retry_base = retry_base
+        self._wake = asyncio.Event()
+        self._busy: dict[str, asyncio.Task[None]] = {}
+        self._loop_task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._idle = asyncio.Event()
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._loop_task = asyncio.create_task(self._run(), name="baton-worker")
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop taking work; let running handlers finish within `grace`, else cancel them.
+
+        A cancelled delivery stays pending in the store and runs again after restart.
+        """
+        self._stopping = True
+        self._wake.set()
+        if self._loop_task:
+            await self._loop_task
+        running = list(self._busy.values())
+        if running:
+            _, pending = await asyncio.wait(running, timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def wait_idle(self, timeout: float = 10.0) -> None:
+        """For tests and the demo: until nothing is running and nothing is ready to run."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self._busy and not self._store.ready(time.time(), set(), 1):
+                return
+            self._idle.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), 0.05)
+        raise TimeoutError("the delivery queue did not drain")
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            free = self._concurrency - len(self._busy)
+            if free > 0:
+                for delivery in self._store.ready(time.time(), set(self._busy), free):
+                    task = asyncio.create_task(self._work(delivery), name=f"delivery-{delivery.id}")
+                    self._busy[delivery.key] = task
+            due = self._store.next_due()
+            timeout = 5.0 if due is None else max(0.0, min(5.0, due - time.time()))
+            if not self._busy and due is None:
+                self._idle.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout or 0.01)
+
+    async def _work(self, delivery: Delivery) -> None:
+        token = delivery_id_var.set(delivery.id)
+        try:
+            await self._handler(delivery)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            attempts = delivery.attempts + 1
+            error = f"{type(exc).__name__}: {exc}"
+            if attempts >= self._max_attempts:
+                self._store.bury(delivery.seq, attempts, error)
+                log.error("dead letter after %d tries: %s", attempts, error, exc_info=exc)
+            else:
+                delay = random.uniform(0.5, 1.0) * self._retry_base * 2 ** (attempts - 1)
+                self._store.retry(delivery.seq, attempts, time.time() + delay, error)
+                log.warning("try %d failed (%s); again in %.2fs", attempts, error, delay)
+        else:
+            self._store.finish(delivery.seq)
+        finally:
+            delivery_id_var.reset(token)
+            self._busy.pop(delivery.key, None)
+            self._idle.set()
+            self._wake.set()

@@ -1,0 +1,293 @@
+"""Sandbox records rendered as GitHub JSON, through shapes checked against GitHub's schemas."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from app.sandbox import shapes
+from app.sandbox.state import (
+    PERMISSION_RANK,
+    CheckRun,
+    Comment,
+    Installation,
+    Issue,
+    IssueEvent,
+    Label,
+    Repo,
+    Review,
+    User,
+    git_blob_sha,
+)
+
+JSON = dict[str, Any]
+
+
+class Render:
+    def __init__(self, base_url: str, app_id: int, app_slug: str, app_owner: User) -> None:
+        self.base_url = base_url
+        self.app_id = app_id
+        self.app_slug = app_slug
+        self.app_owner = app_owner
+
+    def user(self, user: User | None) -> JSON | None:
+        if user is None:
+            return None
+        return shapes.user(user.login, user.id, user.type, base_url=self.base_url)
+
+    def app(self) -> JSON:
+        return shapes.app(
+            self.app_id,
+            self.app_slug,
+            self.user(self.app_owner),
+            base_url=self.base_url,
+            name="Baton",
+        )
+
+    def installation(self, inst: Installation) -> JSON:
+        return shapes.installation(
+            inst.id, self.user(inst.account), self.app(), base_url=self.base_url
+        )
+
+    def repository(self, repo: Repo) -> JSON:
+        return shapes.repository(
+            self.user(repo.owner),
+            repo.name,
+            repo.id,
+            base_url=self.base_url,
+            default_branch=repo.default_branch,
+        )
+
+    def label(self, repo: Repo, label: Label) -> JSON:
+        return shapes.label(
+            label.name, label.color, label.id, self.repository(repo), description=label.description
+        )
+
+    def _association(self, repo: Repo, user: User) -> str:
+        if user.login == repo.owner.login:
+            return "OWNER"
+        if PERMISSION_RANK[repo.permission(user.login)] >= PERMISSION_RANK["write"]:
+            return "COLLABORATOR"
+        return "NONE"
+
+    def _via_app(self, user: User) -> JSON | None:
+        return self.app() if user.login == f"{self.app_slug}[bot]" else None
+
+    def issue(self, repo: Repo, issue: Issue) -> JSON:
+        r = self.repository(repo)
+        pull = None
+        if issue.is_pr:
+            pull = {
+                "url": f"{r['url']}/pulls/{issue.number}",
+                "html_url": f"{r['html_url']}/pull/{issue.number}",
+                "diff_url": f"{r['html_url']}/pull/{issue.number}.diff",
+                "patch_url": f"{r['html_url']}/pull/{issue.number}.patch",
+                "merged_at": issue.merged_at,
+            }
+        return shapes.issue(
+            r,
+            issue.number,
+            issue.id,
+            issue.title,
+            issue.body,
+            self.user(issue.user),
+            [self.label(repo, lb) for lb in issue.labels],
+            [self.user(a) for a in issue.assignees],
+            issue.state,
+            issue.state_reason,
+            issue.comments,
+            issue.created_at,
+            issue.updated_at,
+            issue.closed_at,
+            closed_by=self.user(issue.closed_by),
+            pull_request=pull,
+            author_association=self._association(repo, issue.user),
+        )
+
+    def pull(self, repo: Repo, pr: Issue) -> JSON:
+        return shapes.pull_request(
+            self.repository(repo),
+            pr.number,
+            pr.id,
+            pr.title,
+            pr.body,
+            self.user(pr.user),
+            pr.head_sha,
+            pr.head_ref,
+            pr.base_sha,
+            pr.base_ref,
+            pr.state,
+            created_at=pr.created_at,
+            updated_at=pr.updated_at,
+            draft=pr.draft,
+            merged=pr.merged,
+            merged_at=pr.merged_at,
+            merged_by=self.user(pr.merged_by),
+            closed_at=pr.closed_at,
+            labels=[self.label(repo, lb) for lb in pr.labels],
+            assignees=[self.user(a) for a in pr.assignees],
+            author_association=self._association(repo, pr.user),
+        )
+
+    def comment(self, repo: Repo, c: Comment) -> JSON:
+        return shapes.comment(
+            self.repository(repo),
+            c.issue_number,
+            c.id,
+            self.user(c.user),
+            c.body,
+            c.created_at,
+            c.updated_at,
+            performed_via_github_app=self._via_app(c.user),
+            author_association=self._association(repo, c.user),
+            is_pull_request=repo.issues[c.issue_number].is_pr,
+        )
+
+    def event(self, repo: Repo, e: IssueEvent) -> JSON:
+        return shapes.issue_event(
+            self.repository(repo),
+            e.id,
+            e.event,
+            self.user(e.actor),
+            e.created_at,
+            assignee=self.user(e.assignee),
+            assigner=self.user(e.actor) if e.assignee else None,
+            label=self.label(repo, e.label) if e.label else None,
+            performed_via_github_app=self._via_app(e.actor),
+        )
+
+    def review(self, repo: Repo, rv: Review) -> JSON:
+        return shapes.review(
+            self.repository(repo),
+            rv.pr_number,
+            rv.id,
+            self.user(rv.user),
+            rv.state,
+            rv.commit_id,
+            rv.body,
+            rv.submitted_at,
+            author_association=self._association(repo, rv.user),
+        )
+
+    def check_run(self, repo: Repo, run: CheckRun) -> JSON:
+        r = self.repository(repo)
+        prs = [
+            shapes.pull_request_minimal(self.pull(repo, i))
+            for i in repo.issues.values()
+            if i.is_pr and i.state == "open" and i.head_sha == run.head_sha
+        ]
+        suite = shapes.check_suite(
+            r,
+            run.id,
+            run.head_sha,
+            None,
+            run.status,
+            run.conclusion,
+            self.app(),
+            run.started_at,
+            run.completed_at or run.started_at,
+            pull_requests=prs,
+        )
+        return shapes.check_run(
+            r,
+            run.id,
+            run.name,
+            run.head_sha,
+            run.status,
+            run.conclusion,
+            run.output or None,
+            self.app(),
+            run.started_at,
+            run.completed_at,
+            prs,
+            suite=suite,
+            external_id=run.external_id,
+            details_url=run.details_url,
+            annotations_count=len(run.annotations),
+        )
+
+    def permission(self, repo: Repo, user: User) -> JSON:
+        perm = repo.permission(user.login)
+        legacy = {"maintain": "write", "triage": "read"}.get(perm, perm)
+        return {"permission": legacy, "role_name": perm, "user": self.user(user)}
+
+    def content(self, repo: Repo, path: str, data: bytes) -> JSON:
+        sha = git_blob_sha(data)
+        r = self.repository(repo)
+        return {
+            "type": "file",
+            "encoding": "base64",
+            "size": len(data),
+            "name": path.rsplit("/", 1)[-1],
+            "path": path,
+            "sha": sha,
+            "content": base64.encodebytes(data).decode(),
+            "url": f"{r['url']}/contents/{path}",
+            "git_url": f"{r['url']}/git/blobs/{sha}",
+            "html_url": f"{r['html_url']}/blob/{repo.default_branch}/{path}",
+            "download_url": None,
+            "_links": {
+                "self": f"{r['url']}/contents/{path}",
+                "git": f"{r['url']}/git/blobs/{sha}",
+                "html": f"{r['html_url']}/blob/{repo.default_branch}/{path}",
+            },
+        }
+
+    def tree(self, repo: Repo, sha: str, files: dict[str, bytes], recursive: bool) -> JSON:
+        url = self.repository(repo)["url"]
+        entries: list[JSON] = []
+        dirs: set[str] = set()
+        for path in sorted(files):
+            parts = path.split("/")
+            for depth in range(1, len(parts)):
+                dirs.add("/".join(parts[:depth]))
+            if recursive or len(parts) == 1:
+                blob = git_blob_sha(files[path])
+                entries.append(
+                    {
+                        "path": path,
+                        "mode": "100644",
+                        "type": "blob",
+                        "sha": blob,
+                        "size": len(files[path]),
+                        "url": f"{url}/git/blobs/{blob}",
+                    }
+                )
+        for d in sorted(dirs):
+            if recursive or "/" not in d:
+                entries.append(
+                    {
+                        "path": d,
+                        "mode": "040000",
+                        "type": "tree",
+                        "sha": "0" * 40,
+                        "url": f"{url}/git/trees/{d}",
+                    }
+                )
+        return {"sha": sha, "url": f"{url}/git/trees/{sha}", "tree": entries, "truncated": False}
+
+    def blob(self, repo: Repo, sha: str, data: bytes) -> JSON:
+        return {
+            "sha": sha,
+            "node_id": shapes.node_id("Blob", int(sha[:8], 16)),
+            "size": len(data),
+            "url": f"{self.repository(repo)['url']}/git/blobs/{sha}",
+            "content": base64.encodebytes(data).decode(),
+            "encoding": "base64",
+        }
+
+    def pull_file(self, repo: Repo, path: str, old: bytes | None, new: bytes | None) -> JSON:
+        status = "added" if old is None else "removed" if new is None else "modified"
+        sha = git_blob_sha(new if new is not None else old or b"")
+        r = self.repository(repo)
+        return {
+            "sha": sha,
+            "filename": path,
+            "status": status,
+            "additions": 0,
+            "deletions": 0,
+            "changes": 0,
+            "blob_url": f"{r['html_url']}/blob/{sha}/{path}",
+            "raw_url": f"{r['html_url']}/raw/{sha}/{path}",
+            "contents_url": f"{r['url']}/contents/{path}",
+        }

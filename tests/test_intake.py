@@ -1,0 +1,183 @@
+"""Webhook intake and the delivery queue, through the real server and the sandbox (SPEC 2, 3)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from pathlib import Path
+
+import aiohttp
+import pytest
+from gidgethub import routing
+
+from app.dispatch import Context, Features
+from app.intake import ordering_key, signature_ok
+from app.sandbox.server import sign
+from app.server import STORE
+from tests.conftest import REPO, SECRET, Stack, running_stack
+
+# A feature used only here: it comments once on every opened issue, so side effects can be
+# counted. It is plugged into the real server the way the real features are.
+echo = routing.Router()
+
+
+@echo.register("issues", action="opened")
+async def _comment_on_open(event, ctx: Context) -> None:  # type: ignore[no-untyped-def]
+    number = event.data["issue"]["number"]
+    await ctx.gh.post(f"/repos/{ctx.repo}/issues/{number}/comments", data={"body": "seen"})
+
+
+ECHO = Features(routers=[echo])
+
+
+def comments(stack: Stack) -> list[str]:
+    return [c.body for c in stack.sandbox.world.repos[REPO].comments.values()]
+
+
+async def post(stack: Stack, body: bytes, headers: dict[str, str]) -> tuple[int, dict]:
+    async with aiohttp.ClientSession() as session, session.post(
+        stack.url + stack.settings.webhook_path, data=body, headers=headers
+    ) as resp:
+        return resp.status, await resp.json()
+
+
+def headers_for(body: bytes, event: str = "issues", delivery: str | None = None) -> dict[str, str]:
+    return {
+        "X-GitHub-Event": event,
+        "X-GitHub-Delivery": delivery or str(uuid.uuid4()),
+        "X-Hub-Signature-256": sign(SECRET, body),
+        "Content-Type": "application/json",
+    }
+
+
+def test_signature_is_checked_on_the_raw_body() -> None:
+    body = b'{"a": 1}'
+    assert signature_ok(b"s", body, sign("s", body))
+    assert not signature_ok(b"s", body + b" ", sign("s", body))
+    assert not signature_ok(b"s", body, None)
+    assert not signature_ok(b"s", body, "sha1=" + sign("s", body)[7:])
+
+
+def test_ordering_key_groups_by_issue_or_pr() -> None:
+    repo = {"full_name": "o/r"}
+    assert ordering_key("issues", {"repository": repo, "issue": {"number": 4}}) == "o/r#4"
+    assert ordering_key("pull_request", {"repository": repo, "pull_request": {"number": 5}}) == (
+        "o/r#5"
+    )
+    run = {"head_sha": "abc", "pull_requests": [{"number": 5}]}
+    assert ordering_key("check_run", {"repository": repo, "check_run": run}) == "o/r#5"
+
+
+async def test_every_intake_status_code(stack: Stack) -> None:
+    body = json.dumps({"action": "deleted", "repository": {"full_name": REPO}}).encode()
+    assert (await post(stack, body, {**headers_for(body), "X-Hub-Signature-256": ""}))[0] == 401
+    wrong = {**headers_for(body), "X-Hub-Signature-256": sign("other", body)}
+    assert (await post(stack, body, wrong))[0] == 401
+    assert (await post(stack, b"[1, 2]", headers_for(b"[1, 2]")))[0] == 400
+    assert (await post(stack, b"{nope", headers_for(b"{nope")))[0] == 400
+    no_event = headers_for(body)
+    del no_event["X-GitHub-Event"]
+    assert (await post(stack, body, no_event))[0] == 400
+    no_id = headers_for(body)
+    del no_id["X-GitHub-Delivery"]
+    assert (await post(stack, body, no_id))[0] == 400
+    assert (await post(stack, body, headers_for(body, "ping")))[0] == 200
+    assert (await post(stack, body, headers_for(body, "star")))[0] == 200
+    delivery = str(uuid.uuid4())
+    status, answer = await post(stack, body, headers_for(body, delivery=delivery))
+    assert (status, answer["delivery"]) == (202, delivery)
+    assert (await post(stack, body, headers_for(body, delivery=delivery)))[0] == 200
+    big = b'{"x": "' + b"a" * (25 * 1024 * 1024) + b'"}'
+    assert (await post(stack, big, headers_for(big)))[0] == 413
+    # Nothing unsigned or malformed was stored: only the one accepted delivery.
+    await stack.settle()
+    assert stack.app[STORE].depth() == 0
+    health = await (await aiohttp.ClientSession().__aenter__()).get(stack.url + "/healthz")
+    data = await health.json()
+    await health.release()
+    assert data["status"] == "ok" and data["dead_letters"] == 0
+
+
+async def test_duplicate_delivery_is_handled_once(tmp_path: Path) -> None:
+    async with running_stack(tmp_path, ECHO) as stack:
+        author = stack.sandbox.person("ann")
+        with stack.sandbox.hold() as held:
+            author.open_issue(REPO, "Checkout button", "body")
+        assert await stack.sandbox.post_delivery(held[0]) == 202
+        await stack.settle()
+        assert await stack.sandbox.post_delivery(held[0]) == 200  # redelivered: same id
+        await stack.settle()
+        assert comments(stack) == ["seen"]
+
+
+async def test_a_502_then_success_yields_exactly_one_comment(tmp_path: Path) -> None:
+    async with running_stack(tmp_path, ECHO) as stack:
+        stack.sandbox.inject("POST", r"/issues/\d+/comments$", 502)
+        stack.sandbox.person("ann").open_issue(REPO, "Cart", "body")
+        await stack.settle()
+        assert comments(stack) == ["seen"]
+        posts = [r for r in stack.sandbox.requests if r.method == "POST" and "comments" in r.path]
+        assert [r.status for r in posts] == [502, 201]
+
+
+async def test_a_403_with_retry_after_is_waited_out(tmp_path: Path) -> None:
+    async with running_stack(tmp_path, ECHO) as stack:
+        stack.sandbox.inject("POST", r"/comments$", 403, headers={"Retry-After": "1"})
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        stack.sandbox.person("ann").open_issue(REPO, "Cart", "body")
+        await stack.settle()
+        assert comments(stack) == ["seen"]
+        assert loop.time() - start >= 1.0
+
+
+async def test_n_deliveries_cause_one_token_request(tmp_path: Path) -> None:
+    async with running_stack(tmp_path, ECHO) as stack:
+        ann = stack.sandbox.person("ann")
+        for i in range(12):
+            ann.open_issue(REPO, f"Ticket {i}", "body")
+        await stack.settle()
+        tokens = [r for r in stack.sandbox.requests if r.path.endswith("/access_tokens")]
+        assert len(tokens) == 1
+        assert len(comments(stack)) == 12
+
+
+async def test_a_handler_that_keeps_failing_becomes_a_dead_letter(tmp_path: Path) -> None:
+    async with running_stack(tmp_path, ECHO) as stack:
+        stack.sandbox.inject("POST", r"/comments$", 404, times=100)
+        stack.sandbox.person("ann").open_issue(REPO, "Cart", "body")
+        await stack.settle()
+        async with aiohttp.ClientSession() as session, session.get(stack.url + "/healthz") as r:
+            health = await r.json()
+        assert health["dead_letters"] == 1
+        assert health["recent_dead_letters"] == [stack.sandbox.deliveries[0].id]
+
+
+async def test_own_events_are_ignored(tmp_path: Path) -> None:
+    async with running_stack(tmp_path, ECHO) as stack:
+        bot = stack.sandbox.person("baton[bot]", "Bot")
+        bot.open_issue(REPO, "made by the app itself", "body")
+        await stack.settle()
+        assert comments(stack) == []
+
+
+@pytest.mark.parametrize("missing", ["WEBHOOK_SECRET", "APP_ID"])
+async def test_missing_setting_exits_2_naming_it(missing: str, tmp_path: Path) -> None:
+    import os
+    import sys
+
+    env = {
+        "PATH": os.environ["PATH"],
+        "APP_ID": "1",
+        "PRIVATE_KEY": "-----BEGIN PRIVATE KEY-----\\nx\\n-----END PRIVATE KEY-----",
+        "WEBHOOK_SECRET": "s",
+    }
+    del env[missing]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "app", "serve", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 2
+    assert missing in err.decode()
