@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -12,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import cachetools
+import orjson
 from gidgethub import routing, sansio
 
 from app.config import CONFIG_PATH, RepoConfig, parse_config
@@ -108,26 +108,23 @@ class Dispatcher:
         )
 
     async def handle(self, delivery: Delivery) -> None:
-        payload = json.loads(delivery.body)
+        payload = orjson.loads(delivery.body)
         if delivery.event == "baton_sweep":
             await self.sweep_repo(int(payload["installation_id"]), payload["repo"])
             return
         event = sansio.Event(payload, event=delivery.event, delivery_id=delivery.id)
-        sender = (payload.get("sender") or {}).get("login", "")
-        if sender == await self.client.bot_login():
-            log.debug("skipping %s caused by the app itself", delivery.event)
-            return
         repo = (payload.get("repository") or {}).get("full_name", "")
         if delivery.event == "push" and payload.get("ref", "").endswith(
             "/" + (payload.get("repository") or {}).get("default_branch", "main")
         ):
             self.configs.forget(repo)
-        installation = (payload.get("installation") or {}).get("id")
-        if installation is None:
-            log.info("%s without an installation: nothing to do", delivery.event)
-            return
         handlers = self.router.fetch(event)
-        if not handlers:
+        installation = (payload.get("installation") or {}).get("id")
+        if not handlers or installation is None:
+            return
+        sender = (payload.get("sender") or {}).get("login", "")
+        if sender == await self.client.bot_login():
+            log.debug("skipping %s caused by the app itself", delivery.event)
             return
         ctx = await self.context(int(installation), repo)
         failures = []

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from aiohttp import web
 
-from app.queue import DeliveryStore
+from app.queue import GroupCommit
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +62,7 @@ def _answer(status: int, message: str, **extra: Any) -> web.Response:
     return web.json_response({"message": message, **extra}, status=status)
 
 
-def make_handler(
-    secret: str, store: DeliveryStore, notify: Callable[[], None]
-) -> Callable[[web.Request], Any]:
+def make_handler(secret: str, store: GroupCommit) -> Callable[[web.Request], Any]:
     key = secret.encode()
 
     async def receive(request: web.Request) -> web.Response:
@@ -81,8 +79,8 @@ def make_handler(
         if not event or not delivery_id or len(delivery_id) > 200:
             return _answer(400, "missing X-GitHub-Event or X-GitHub-Delivery")
         try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError:
             return _answer(400, "body is not JSON")
         if not isinstance(payload, dict):
             return _answer(400, "body is not a JSON object")
@@ -90,9 +88,8 @@ def make_handler(
             return _answer(200, "pong")
         if event not in HANDLED_EVENTS:
             return _answer(200, f"event {event!r} is not handled")
-        if not store.put(delivery_id, event, ordering_key(event, payload), body):
+        if not await store.put(delivery_id, event, ordering_key(event, payload), body):
             return _answer(200, "duplicate delivery, already accepted", delivery=delivery_id)
-        notify()
         log.debug("accepted %s delivery %s", event, delivery_id)
         return _answer(202, "accepted", delivery=delivery_id)
 

@@ -59,8 +59,11 @@ class DeliveryStore:
     """The SQLite side: every method is one short transaction."""
 
     def __init__(self, path: str) -> None:
+        self._path = path
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
+        # Checkpoints are run by a thread (GroupCommit), so a request never waits for one.
+        self._db.execute("PRAGMA wal_autocheckpoint=0")
         # WAL + NORMAL: a committed row survives a killed process; fsync happens at checkpoints.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
@@ -70,12 +73,31 @@ class DeliveryStore:
 
     def put(self, delivery_id: str, event: str, key: str, body: bytes) -> bool:
         """Store a new delivery; False when this delivery id was seen before."""
-        cur = self._db.execute(
-            "INSERT OR IGNORE INTO deliveries (id, event, key, body, received_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (delivery_id, event, key, body, time.time()),
-        )
-        return cur.rowcount == 1
+        return self.put_many([(delivery_id, event, key, body)])[0]
+
+    def put_many(self, rows: list[tuple[str, str, str, bytes]]) -> list[bool]:
+        """One transaction for many deliveries: the commit is what costs, so share it."""
+        now = time.time()
+        added = []
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for row in rows:
+                cur = self._db.execute(
+                    "INSERT OR IGNORE INTO deliveries (id, event, key, body, received_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (*row, now),
+                )
+                added.append(cur.rowcount == 1)
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+        return added
+
+    def checkpoint(self) -> None:
+        """Fold the WAL into the database file; called off the event loop (see GroupCommit)."""
+        with contextlib.closing(sqlite3.connect(self._path)) as db:
+            db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def ready(self, now: float, busy: set[str], limit: int) -> list[Delivery]:
         rows = self._db.execute(_READY, (now, limit + len(busy))).fetchall()
@@ -121,6 +143,48 @@ class DeliveryStore:
         self._db.execute(
             "DELETE FROM deliveries WHERE status='done' AND received_at < ?", (older_than,)
         )
+
+
+class GroupCommit:
+    """Deliveries that arrive in the same turn of the event loop share one commit.
+
+    Each caller still gets its own answer only after its row is committed, so the 202 is never
+    sent for a delivery that is not durable.
+    """
+
+    def __init__(self, store: DeliveryStore, on_commit: Callable[[], None]) -> None:
+        self._store = store
+        self._on_commit = on_commit
+        self._batch: list[tuple[tuple[str, str, str, bytes], asyncio.Future[bool]]] = []
+        self._checkpointing: asyncio.Task[None] | None = None
+
+    async def put(self, delivery_id: str, event: str, key: str, body: bytes) -> bool:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bool] = loop.create_future()
+        self._batch.append(((delivery_id, event, key, body), future))
+        if len(self._batch) == 1:
+            loop.call_soon(self._commit)
+        return await future
+
+    def _commit(self) -> None:
+        batch, self._batch = self._batch, []
+        try:
+            results = self._store.put_many([row for row, _ in batch])
+        except Exception as exc:
+            for _, future in batch:
+                future.set_exception(exc)
+            return
+        for (_, future), added in zip(batch, results, strict=True):
+            future.set_result(added)
+        self._on_commit()
+
+    async def checkpoints(self, interval: float = 1.0) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await asyncio.to_thread(self._store.checkpoint)
+            except sqlite3.Error:
+                log.warning("WAL checkpoint failed", exc_info=True)
 
 
 Handler = Callable[[Delivery], Awaitable[None]]

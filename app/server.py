@@ -17,7 +17,7 @@ from aiohttp import web
 from app import intake
 from app.dispatch import Clock, Dispatcher, Features, utcnow
 from app.github import GitHubClient
-from app.queue import DeliveryStore, Worker
+from app.queue import DeliveryStore, GroupCommit, Worker
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -84,6 +84,7 @@ def create_app(
     app = web.Application(client_max_size=intake.MAX_BODY + 1)
     store = DeliveryStore(settings.db_path)
     app[STORE] = store
+    writer = GroupCommit(store, lambda: app[WORKER].notify() if WORKER in app else None)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
@@ -107,6 +108,7 @@ def create_app(
             app[WORKER] = worker
             app[RECONCILER] = reconciler
             worker.start()
+            checkpoints = asyncio.create_task(writer.checkpoints())
             sweeping = (
                 asyncio.create_task(reconciler.run(settings.reconcile_interval))
                 if settings.reconcile_interval > 0
@@ -117,16 +119,12 @@ def create_app(
                 sweeping.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await sweeping
+            checkpoints.cancel()
             await worker.stop()
         store.close()
 
     app.cleanup_ctx.append(lifecycle)
-    app.router.add_post(
-        settings.webhook_path,
-        intake.make_handler(
-            settings.webhook_secret, store, lambda: app[WORKER].notify() if WORKER in app else None
-        ),
-    )
+    app.router.add_post(settings.webhook_path, intake.make_handler(settings.webhook_secret, writer))
     app.router.add_get("/healthz", _healthz)
     return app
 
