@@ -126,7 +126,14 @@ class Dispatcher:
         if sender == await self.client.bot_login():
             log.debug("skipping %s caused by the app itself", delivery.event)
             return
-        ctx = await self.context(int(installation), repo)
+        try:
+            ctx = await self.context(int(installation), repo)
+        except Exception as exc:
+            if not is_not_found(exc):
+                raise
+            # The installation is gone (uninstalled, or never ours): nothing to retry.
+            log.warning("installation %s not found; %s dropped", installation, delivery.event)
+            return
         failures = []
         # Each handler runs even if another fails; the delivery is retried if any failed.
         for handler in handlers:
