@@ -1,0 +1,207 @@
+"""`baton demo`: the real app against the built-in sandbox, playing a short multi-agent story."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import socket
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from app.sandbox import APP_ID, SandboxServer
+from app.sandbox.server import Request
+from app.server import STORE, WORKER, serve
+from app.settings import Settings
+
+REPO = "acme/shop"
+SECRET = "demo-secret"
+
+BACKEND = b"""from fastapi import APIRouter, FastAPI
+
+app = FastAPI()
+orders = APIRouter(prefix="/api/orders")
+
+
+@orders.get("/{order_id}")
+def get_order(order_id: int): ...
+
+
+@orders.post("/{order_id}/refund")
+def refund(order_id: int): ...
+
+
+app.include_router(orders)
+"""
+
+FRONTEND = b"""export async function loadOrder(id: string) {
+  const res = await fetch(`/api/orders/${id}`);
+  return res.json();
+}
+
+export async function refund(id: string) {
+  return fetch(`/api/orders/${id}/refund`, { method: "POST" });
+}
+"""
+
+SPEC = """Customers ask for their money back from the order page.
+
+## Acceptance criteria
+- [x] the order page shows a Refund button
+- [x] refunds go through `POST /api/orders/{id}/refund`
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def describe(r: Request) -> str | None:
+    """One line for a write the app made, as a person reading the repository would see it."""
+    body: Any = r.body if isinstance(r.body, dict) else {}
+    path = r.path.removeprefix(f"/repos/{REPO}")
+    if m := re.fullmatch(r"/issues/(\d+)/labels", path):
+        return f"labels #{m[1]} {', '.join(body.get('labels', []))}"
+    if m := re.fullmatch(r"/issues/(\d+)/labels/(.+)", path):
+        return f"removes label {m[2].replace('%20', ' ').replace('%3A', ':')} from #{m[1]}"
+    if m := re.fullmatch(r"/issues/(\d+)/assignees", path):
+        verb = "assigns" if r.method == "POST" else "unassigns"
+        return f"{verb} {', '.join('@' + a for a in body.get('assignees', []))} on #{m[1]}"
+    if m := re.fullmatch(r"/issues/(\d+)/comments", path):
+        first = next((ln for ln in body.get("body", "").splitlines() if ln.strip()), "")
+        return f"comments on #{m[1]}: {first[:110]}"
+    if re.fullmatch(r"/issues/comments/\d+", path):
+        return "updates the status comment"
+    if m := re.fullmatch(r"/issues/(\d+)", path):
+        return f"sets #{m[1]} {', '.join(f'{k}={v}' for k, v in body.items())}"
+    if path == "/labels":
+        return None  # label creation is bookkeeping
+    if path.startswith("/check-runs"):
+        output = body.get("output") or {}
+        state = body.get("conclusion") or body.get("status") or "updated"
+        notes = len(output.get("annotations") or [])
+        extra = f" ({notes} annotations)" if notes else ""
+        title = output.get("title", "")
+        return f"check run {body.get('name', '')} {state}: {title}{extra}".replace("  ", " ")
+    return f"{r.method} {path}"
+
+
+class Story:
+    def __init__(self, sandbox: SandboxServer, app: Any) -> None:
+        self.sandbox = sandbox
+        self.app = app
+        self.mark = 0
+        self.step = 0
+
+    async def settle(self) -> None:
+        for _ in range(50):
+            await self.sandbox.flush()
+            await self.app[WORKER].wait_idle(30)
+            await asyncio.sleep(0.02)
+            if self.sandbox.outbox_empty and self.app[STORE].depth() == 0:
+                return
+
+    async def say(self, text: str) -> None:
+        """Print what happened, then what the app did about it."""
+        await self.settle()
+        self.step += 1
+        print(f"\n{self.step:>2}. {text}")
+        for r in self.sandbox.requests[self.mark :]:
+            if r.method != "GET" and r.status < 400 and r.auth == "installation":
+                line = describe(r)
+                if line:
+                    print(f"      baton {line}")
+        self.mark = len(self.sandbox.requests)
+
+    def status_json(self, number: int) -> str:
+        repo = self.sandbox.world.repos[REPO]
+        for c in repo.comments.values():
+            if c.issue_number == number and c.body.startswith("<!-- baton:status -->"):
+                m = re.search(r"<!-- baton:state (.*?) -->", c.body, re.S)
+                return m[1] if m else ""
+        return ""
+
+
+async def play(sandbox: SandboxServer, app: Any) -> None:
+    story = Story(sandbox, app)
+    world = sandbox.world
+    maya = sandbox.person("maya")  # a human maintainer
+    sandbox.grant(REPO, "maya", "write")
+    back = sandbox.person("backend-agent[bot]", "Bot")
+    front = sandbox.person("frontend-agent[bot]", "Bot")
+    print(f"Baton demo: the real app against the sandbox GitHub at {sandbox.url}")
+    print(f"repository {REPO}: a FastAPI backend and a TypeScript frontend")
+
+    n = back.open_issue(REPO, "Refunds from the order page", "Let customers get a refund.")
+    await story.say(f"backend-agent opens ticket #{n} with no acceptance criteria")
+    back.edit_issue(REPO, n, body=SPEC)
+    await story.say(f"backend-agent edits #{n}: acceptance criteria added")
+
+    # Both agents take the ticket; GitHub records the backend agent first, but the deliveries
+    # reach Baton in the opposite order.
+    with sandbox.hold() as held:
+        back.assign(REPO, n)
+        world.clock.advance(seconds=2)
+        front.assign(REPO, n)
+    sandbox.release(list(reversed(held)))
+    await story.say("both agents assign themselves; the later one's delivery arrives first")
+    back.comment(REPO, n, "/claim -- taking the refund endpoint")
+    await story.say("backend-agent: /claim -- taking the refund endpoint")
+    print(f"      status comment JSON: {story.status_json(n)[:160]}...")
+
+    # A PR that drops the endpoint the frontend still calls.
+    broken = BACKEND.replace(
+        b'@orders.post("/{order_id}/refund")\ndef refund(order_id: int): ...\n', b""
+    )
+    pr = back.open_pr(
+        REPO, f"Rework orders (fixes #{n})", f"Fixes #{n}", "rework", {"api/orders.py": broken}
+    )
+    await story.say(f"backend-agent opens PR #{pr}, which removes POST /api/orders/{{id}}/refund")
+    back.push(REPO, pr, {"api/orders.py": BACKEND})
+    await story.say(f"backend-agent pushes a fix to PR #{pr}")
+    back.comment(REPO, n, "/done -- refund endpoint kept, tests in api/test_orders.py")
+    await story.say("backend-agent: /done with evidence")
+    front.review(REPO, pr, "APPROVED", "LGTM")
+    await story.say("frontend-agent approves the PR (an agent's approval does not count)")
+    maya.review(REPO, pr, "APPROVED", "Checked the refund flow by hand.")
+    await story.say("maya (human, write access) approves the head commit")
+    maya.merge(REPO, pr)
+    await story.say(f"maya merges PR #{pr}")
+    issue = world.repos[REPO].issues[n]
+    print(f"\nticket #{n}: {issue.state}, labels {[lb.name for lb in issue.labels]}")
+    print(f"{len(sandbox.requests)} API requests, {len(sandbox.deliveries)} deliveries in all")
+
+
+async def run() -> int:
+    sandbox = SandboxServer(SECRET)
+    await sandbox.start()
+    sandbox.add_repo(REPO, {"api/orders.py": BACKEND, "web/src/api.ts": FRONTEND})
+    with tempfile.TemporaryDirectory(prefix="baton-demo-") as tmp:
+        settings = Settings(
+            app_id=str(APP_ID), private_key=sandbox.private_key, webhook_secret=SECRET,
+            host="127.0.0.1", port=_free_port(), github_api_url=sandbox.url,
+            db_path=str(Path(tmp) / "demo.db"), reconcile_interval=0, retry_base=0.05,
+        )  # fmt: skip
+        started: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        stop = asyncio.Event()
+        server = asyncio.create_task(serve(settings, stop=stop, on_start=started.set_result))
+        app = await started
+        sandbox.webhook_url = f"http://127.0.0.1:{settings.port}{settings.webhook_path}"
+        try:
+            await play(sandbox, app)
+        finally:
+            stop.set()
+            with contextlib.suppress(Exception):
+                await server
+            await sandbox.stop()
+    return 0
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
+    return asyncio.run(run())
