@@ -1,0 +1,231 @@
+"""The claims of one open ticket while a plan is being made: requests from the stored state,
+from GitHub's assignment events and from commands; the final resolution and its messages. Pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from app import messages as msg
+from app.claims import (
+    AssignmentEvent,
+    Claim,
+    Loss,
+    Request,
+    Resolution,
+    WorkItem,
+    assignment_runs,
+    format_time,
+    has_write,
+    idle_since,
+    resolve,
+    staleness,
+    unassigned_after,
+)
+from app.config import RepoConfig
+from app.status_comment import DoneReport, State
+from app.tickets import Ticket
+
+
+class Lookups:
+    """Lazily filled inputs: a miss is recorded, and the plan asks for it instead of acting."""
+
+    def __init__(self, permissions: Mapping[str, str], workloads: Mapping[str, Sequence[WorkItem]]):
+        self.permissions = {k.lower(): v for k, v in permissions.items()}
+        self.workloads = {k.lower(): list(v) for k, v in workloads.items()}
+        self.missing_permissions: set[str] = set()
+        self.missing_workloads: set[str] = set()
+
+    def known(self, login: str) -> bool:
+        return login.lower() in self.permissions
+
+    def writer(self, login: str) -> bool:
+        key = login.lower()
+        if key not in self.permissions:
+            self.missing_permissions.add(key)
+        return has_write(self.permissions.get(key))
+
+    def workload(self, login: str) -> list[WorkItem]:
+        key = login.lower()
+        if key not in self.workloads:
+            self.missing_workloads.add(key)
+        return self.workloads.get(key, [])
+
+
+def identity(claim: Claim) -> tuple[object, ...]:
+    """Which request a resolved claim came from (resolving may change an unpinned role)."""
+    role = claim.role if claim.pinned else None
+    return (claim.key, claim.source, claim.ref, claim.since, role, claim.ended_at)
+
+
+class Board:
+    """Mutable only while one plan is made; `plan` reads `final`, `comments`, `done`."""
+
+    def __init__(
+        self,
+        ticket: Ticket,
+        config: RepoConfig,
+        roles: tuple[str, ...],
+        base: State,
+        known: bool,
+        look: Lookups,
+        app_login: str,
+        now: datetime,
+    ):
+        self.ticket, self.config, self.roles, self.base = ticket, config, roles, base
+        self.known, self.look, self.app, self.now = known, look, app_login.lower(), now
+        self.requests: list[Request] = []
+        self.types: dict[str, str] = {a.key: a.type for a in ticket.assignees}
+        self.pending: set[str] = set()  # assignees whose `assigned` event is not visible yet
+        self.handed_by: dict[tuple[str, int], str] = {}  # (holder, ref) -> who handed off
+        self.done: list[DoneReport] = list(base.done)
+        self.comments: list[str] = []
+        self.force_status = False
+        self.active: dict[str, datetime] = {}  # login -> activity seen in this plan
+        self.final = Resolution({}, roles=roles)
+        self.history: list[Claim] = list(base.history)  # ended claims made by commands
+
+    def collect(self, events: Sequence[AssignmentEvent]) -> None:
+        """Requests from the stored claims, then from GitHub's assignments: the current ones the
+        state does not know, and the ended ones as history."""
+        assigned = {a.key for a in self.ticket.assignees}
+        stored_holders: set[str] = set()
+        self.requests += [Request(h, until=h.ended_at) for h in self.history]
+        for c in self.base.claims:
+            # A stored claim ends when GitHub shows its holder unassigned after it began; a
+            # command's claim also lives while the bot's assignment is on its way.
+            ended = unassigned_after(events, c.holder, c.since)
+            if ended is not None:
+                self.end(c, ended)
+            elif c.key in assigned or c.source == "command":
+                self.requests.append(Request(c))
+                stored_holders.add(c.key)
+        open_runs: set[str] = set()
+        for run in assignment_runs(events):
+            person, by = run.start.assignee, run.start.actor
+            if run.end is not None and by.key == self.app:
+                continue  # the bot assigned a command's claim: its history is stored
+            if run.end is None:
+                open_runs.add(person.key)
+                if person.key in stored_holders or person.key not in assigned:
+                    continue
+            # A handoff: a human with write permission assigned someone else.
+            override = (
+                by.key not in (person.key, self.app)
+                and not self.config.is_agent(by.login, by.type)
+                and self.look.writer(by.login)
+            )
+            claim = Claim(
+                self.roles[0],
+                person.login,
+                run.start.created_at,
+                override=override,
+                ref=run.start.id,
+                ticket=self.ticket.number,
+            )
+            if override:
+                self.handed_by[(claim.key, claim.ref)] = by.login
+            # On first sight of a ticket its assignees are taken as they are (no limit).
+            new = self.known and run.end is None
+            self.requests.append(Request(claim, new=new, until=run.end))
+        self.pending = assigned - open_runs - stored_holders
+
+    def is_agent(self, login: str) -> bool:
+        kind = self.types.get(login.lower()) or ("Bot" if login.endswith("[bot]") else "User")
+        return self.config.is_agent(login, kind)
+
+    def resolution(self) -> Resolution:
+        capacity: dict[str, int] = {}
+        for r in self.requests:
+            if r.new and self.is_agent(r.claim.holder):
+                elsewhere = [
+                    w for w in self.look.workload(r.claim.holder) if w.ticket != self.ticket.number
+                ]
+                capacity[r.claim.key] = self.config.claims.max_per_agent - len(elsewhere)
+        return resolve(self.roles, self.requests, capacity)
+
+    def end(self, claim: Claim, at: datetime) -> None:
+        """A claim ended: a command's claim is kept as history (assignments have events)."""
+        if claim.source == "command" and claim.ended_at is None:
+            ended = replace(claim, ended_at=max(at, claim.since))
+            if ended not in self.history:
+                self.history.append(ended)
+                self.requests.append(Request(ended, until=ended.ended_at))
+
+    def add(self, claim: Claim, new: bool = True) -> None:
+        self.requests.append(Request(claim, new))
+
+    def drop(self, claims: Sequence[Claim]) -> None:
+        gone = {identity(c) for c in claims}
+        self.requests = [r for r in self.requests if identity(r.claim) not in gone]
+
+    def update(self, claim: Claim, **changes: object) -> None:
+        self.drop([claim])
+        self.add(replace(claim, **changes), new=False)
+
+    def settle(self, activity: Mapping[str, datetime]) -> None:
+        """The final resolution and its messages, then activity and staleness of the winners."""
+        result = self.resolution()
+        self.comments += [self._told(loss, result) for loss in result.losses]
+        displacers = {identity(loss.winner) for loss in result.losses if loss.winner}
+        for claim in result.holders.values():  # a /handoff of a free role: tell the new holder
+            by = self.handed_by.get((claim.key, claim.ref))
+            if by and claim.source == "command" and identity(claim) not in displacers:
+                self.comments.append(msg.handed(claim.holder, claim.role, by))
+        for loss in result.losses:
+            if loss.reason == "displaced" and loss.winner is not None:
+                self.end(loss.claim, loss.winner.since)
+        seen = {k.lower(): v for k, v in activity.items()}
+        done_roles = {d.role for d in self.done}
+        holders: dict[str, Claim] = {}
+        for role, claim in result.holders.items():
+            times = (claim.activity_at, seen.get(claim.key), self.active.get(claim.key))
+            last = max([t for t in times if t] or [claim.since])
+            if not self.known:  # first sight of this ticket: watch from now, do not punish
+                last = max(last, self.now)
+            if last > claim.since and last != claim.activity_at:
+                claim = replace(claim, activity_at=last)
+            # A role reported done waits on others, not on its holder.
+            verdict = (
+                "active" if role in done_roles else staleness(claim, self.now, self.config.claims)
+            )
+            idle = format_time(idle_since(claim))
+            if verdict == "release":
+                self.comments.append(msg.stale_released(claim.holder, role, idle))
+                self.end(claim, self.now)
+                continue
+            if verdict == "warn":
+                until = idle_since(claim).timestamp() + self.config.claims.release_after
+                until_text = format_time(datetime.fromtimestamp(until, self.now.tzinfo))
+                self.comments.append(msg.stale_warning(claim.holder, role, idle, until_text))
+                claim = replace(claim, warned_at=self.now)
+            holders[role] = claim
+        self.final = Resolution(holders, result.losses, self.roles)
+
+    def _told(self, loss: Loss, result: Resolution) -> str:
+        claim, winner = loss.claim, loss.winner
+        if loss.reason == "limit":
+            current = [
+                w.describe()
+                for w in self.look.workload(claim.holder)
+                if w.ticket != self.ticket.number
+            ]
+            current += [
+                f"#{self.ticket.number} ({msg.role_name(c.role)})"
+                for c in result.held_by(claim.holder)
+            ]
+            return msg.claim_limit(claim.holder, self.config.claims.max_per_agent, current)
+        if loss.reason == "full":
+            held = [(c.role, c.holder, c.note) for c in result.claims()]
+            return msg.claim_no_free_role(claim.holder, held)
+        assert winner is not None
+        if loss.reason == "displaced":
+            by = self.handed_by.get((winner.key, winner.ref), "a maintainer")
+            return msg.displaced(claim.holder, winner.holder, winner.role, by)
+        return msg.claim_held(claim.holder, claim.role, winner.holder, winner.note)
+
+    def keep(self) -> set[str]:
+        """Assignees to keep: holders, and those whose assignment is not visible yet."""
+        return {c.key for c in self.final.holders.values()} | self.pending

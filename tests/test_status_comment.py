@@ -1,0 +1,143 @@
+"""The status comment: render/parse round trip, escaping, tolerance of tampering."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.claims import Claim
+from app.status_comment import (
+    VERSION,
+    DoneReport,
+    LinkedPR,
+    SpecSummary,
+    State,
+    parse,
+    render,
+    to_json,
+)
+from tests.test_tickets import T0
+
+FULL = State(
+    ticket=12,
+    status="in-progress",
+    spec=SpecSummary(True, 1, 3),
+    roles=("api", "ui"),
+    claims=(
+        Claim(
+            "api",
+            "coder[bot]",
+            T0,
+            "taking -- the API | all",
+            "command",
+            pinned=True,
+            ref=5,
+            activity_at=T0 + timedelta(hours=1),
+            warned_at=T0 + timedelta(hours=2),
+            ticket=12,
+        ),
+        Claim("ui", "bob", T0, override=True, ref=6),
+    ),
+    prs=(
+        LinkedPR(
+            9,
+            "Fix <b>it</b>",
+            "bob",
+            "open",
+            True,
+            "pending",
+            (("ci / test", "success"), ("Baton / contracts", "failure")),
+        ),
+    ),
+    done=(DoneReport("api", "coder[bot]", T0, "pytest -q --> 42 passed", 77),),
+    notices=("needs-spec",),
+    history=(Claim("ui", "dan", T0, "x", "command", ended_at=T0 + timedelta(hours=3)),),
+)
+
+
+def state_json(body: str) -> dict:
+    raw = re.search(r"<!-- baton:state (.*) -->", body, re.DOTALL)
+    assert raw is not None
+    return json.loads(raw.group(1))
+
+
+def test_round_trip_of_every_field() -> None:
+    body = render(FULL)
+    assert body.startswith("<!-- baton:status -->\n")
+    assert parse(body) == FULL
+    assert render(parse(body) or FULL) == body  # deterministic
+
+
+def test_human_readable_part() -> None:
+    body = render(FULL)
+    assert "1 of 3 acceptance criteria checked" in body
+    assert "| api | @coder[bot] | 2026-03-01T12:00:00Z | taking -- the API \\| all |" in body
+    assert "#9 Fix &lt;b&gt;it&lt;/b&gt; (open, draft; verification: pending)" in body
+    assert "ci / test: success" in body and "pytest -q --&gt; 42 passed" in body
+    empty = render(State(ticket=1, status="ready"))
+    assert "no acceptance criteria yet" in empty and "free to `/claim`" in empty
+
+
+def test_state_json_cannot_end_the_html_comment_and_is_versioned() -> None:
+    body = render(FULL)
+    block = body[body.index("<!-- baton:state ") + len("<!-- baton:state ") : -len(" -->")]
+    assert "--" not in block and ">" not in block and "<" not in block
+    data = state_json(body)
+    assert data["version"] == VERSION == 1 and data == json.loads(json.dumps(to_json(FULL)))
+    assert data["claims"][0]["since"] == "2026-03-01T12:00:00Z"
+    assert data["done"][0]["evidence"] == "pytest -q --> 42 passed"
+
+
+def test_parse_rejects_tampering() -> None:
+    body = render(FULL)
+    assert parse(None) is None and parse("") is None
+    assert parse(body.replace("<!-- baton:status -->", "")) is None
+    assert parse(body.replace('"version": 1', '"version": 2')) is None
+    assert parse(body.replace('"ticket": 12', '"ticket": "12"')) is None
+    assert parse(body.replace('"status": "in', '"status": "on')) is None
+    assert parse(body.replace('"claims": [{', '"claims": [{"x": {')) is None
+    assert parse(body.replace('"since": "2026', '"since": "yesterday')) is None
+    assert parse(body.replace('"source": "command"', '"source": "magic"')) is None
+    assert parse(body.replace("<!-- baton:state {", "<!-- baton:state {{")) is None
+    assert parse(body[: body.index("<!-- baton:state")]) is None
+    assert parse(body + "x" * 200_000) is None
+
+
+def test_a_note_cannot_smuggle_a_state_block() -> None:
+    fake = '<!-- baton:state {"version": 1, "ticket": 99} -->'
+    state = State(ticket=1, claims=(Claim("", "eve", T0, fake),))
+    parsed = parse(render(state))
+    assert parsed is not None and parsed.ticket == 1 and parsed.claims[0].note == fake
+
+
+texts = st.text(max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(texts, st.from_regex(r"[A-Za-z0-9-]{1,10}", fullmatch=True), texts), max_size=3
+    ),
+    st.lists(
+        st.tuples(st.integers(1, 10**6), texts, st.dictionaries(texts, texts, max_size=3)),
+        max_size=3,
+    ),
+    texts,
+    st.sampled_from([None, "needs-spec", "ready", "in-progress", "validation", "done"]),
+)
+def test_round_trip_of_arbitrary_text(claims, prs, evidence, status) -> None:  # type: ignore[no-untyped-def]
+    state = State(
+        ticket=3,
+        status=status,
+        roles=tuple(role for role, _, _ in claims) or ("",),
+        claims=tuple(Claim(role, login, T0, note) for role, login, note in claims),
+        prs=tuple(LinkedPR(n, title, checks=tuple(c.items())) for n, title, c in prs),
+        done=(DoneReport("", "x", T0, evidence),),
+    )
+    body = render(state)
+    assert parse(body) == state
+    assert "-->" not in body[body.index("<!-- baton:state ") : -4]
