@@ -153,6 +153,8 @@ def parse_config(text: str | bytes | None) -> RepoConfig:
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         return RepoConfig(problems=(ConfigProblem(f"invalid YAML: {problem}", line),))
+    except RecursionError:
+        return RepoConfig(problems=(ConfigProblem("nested too deeply"),))
     if data is None:
         return DEFAULT
     if not isinstance(data, dict):

@@ -1,0 +1,121 @@
+"""`.github/baton.yml` parsing and process settings: pure, no I/O."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jwt
+import pytest
+
+from app.config import DEFAULT, parse_config, parse_duration
+from app.github import app_jwt, rate_limit_wait
+from app.sandbox.server import _key_pair
+from app.settings import Settings, SettingsError, load_settings
+
+PEM = "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----"
+
+
+def test_missing_file_and_empty_file_give_defaults() -> None:
+    assert parse_config(None) == DEFAULT
+    assert parse_config("") == DEFAULT
+
+
+def test_keys_are_merged_over_defaults() -> None:
+    config = parse_config(
+        "tickets: {label: ticket}\nagents: [claude, Codex]\n"
+        "claims: {max_per_agent: 2, stale_after: 90m, release_after: 2d}\n"
+        "contracts: {provider: 'api/**/*.py', consumer: [web/src/**], base_path: /api}\n"
+        "verification: {required_approvals: 2}\n"
+    )
+    assert not config.problems
+    assert config.tickets.label == "ticket"
+    assert config.tickets.criteria_heading == "Acceptance criteria"
+    assert config.claims.max_per_agent == 2
+    assert (config.claims.stale_after, config.claims.release_after) == (5400, 172800)
+    assert config.contracts.provider == ("api/**/*.py",)
+    assert config.verification.required_approvals == 2
+    assert config.verification.require_checks is True
+    assert config.is_agent("codex") and config.is_agent("anyone", "Bot")
+    assert not config.is_agent("maya")
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "fragment"),
+    [
+        ("claims:\n  max_per_agent: lots\n", 2, "claims.max_per_agent"),
+        ("tickets: {}\nverification:\n  require_ticket: 3\n", 3, "require_ticket"),
+        ("claims: {stale_after: soon}\n", 1, "stale_after"),
+        ("colour: blue\n", 1, "unknown key"),
+        ("tickets: [1, 2\n", 2, "invalid YAML"),
+        ("- a list\n", 1, "mapping"),
+    ],
+)
+def test_an_invalid_file_falls_back_to_defaults_and_says_where(
+    text: str, line: int, fragment: str
+) -> None:
+    config = parse_config(text)
+    assert config.claims == DEFAULT.claims and config.tickets == DEFAULT.tickets
+    [problem] = config.problems
+    assert problem.line == line
+    assert fragment in str(problem)
+    assert str(problem).startswith(f".github/baton.yml:{line}: ")
+
+
+def test_hostile_yaml_is_refused_without_blowing_up() -> None:
+    laughs = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+        for i in range(8)
+    )
+    assert parse_config(laughs).problems
+    assert parse_config("x: !!python/object/apply:os.system ['true']\n").problems
+    assert parse_config("a: " + "[" * 10000).problems
+    assert parse_config("k: v\n" * 20000).problems  # over the size bound
+
+
+def test_durations() -> None:
+    assert parse_duration("24h") == 86400
+    assert parse_duration(30) == 30
+    with pytest.raises(ValueError):
+        parse_duration("tomorrow")
+
+
+def test_settings_name_every_problem_on_its_own_line(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError) as err:
+        load_settings({"APP_ID": "abc", "PORT": "99999", "LOG_FORMAT": "xml"}, None)
+    names = [p.split(":")[0] for p in err.value.problems]
+    assert names == [
+        "APP_ID", "PRIVATE_KEY or PRIVATE_KEY_PATH", "WEBHOOK_SECRET", "PORT", "LOG_FORMAT",
+    ]  # fmt: skip
+
+
+def test_settings_read_dotenv_under_the_environment_and_hide_secrets(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    escaped = PEM.replace("\n", "\\n")
+    env_file.write_text(
+        f'APP_ID=12\nexport WEBHOOK_SECRET="from-file"\nPRIVATE_KEY="{escaped}"\n'
+        "# a comment\nPORT=8080\n"
+    )
+    settings = load_settings({"PORT": "9000"}, env_file)
+    assert isinstance(settings, Settings)
+    assert (settings.app_id, settings.port, settings.webhook_secret) == ("12", 9000, "from-file")
+    assert settings.private_key == PEM
+    assert "from-file" not in repr(settings) and "PRIVATE KEY" not in repr(settings)
+
+
+def test_app_jwt_is_backdated_and_short_lived() -> None:
+    private, public = _key_pair()
+    claims = jwt.decode(app_jwt("7", private, now=1_000_000), public, algorithms=["RS256"],
+                        options={"verify_exp": False, "verify_iat": False})  # fmt: skip
+    assert claims["iss"] == "7"
+    assert claims["iat"] == 1_000_000 - 60
+    assert claims["exp"] - 1_000_000 <= 600
+
+
+def test_rate_limit_waits() -> None:
+    assert rate_limit_wait(403, {"retry-after": "7"}, 0) == 7
+    assert (
+        rate_limit_wait(403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "130"}, 100) == 30
+    )
+    assert rate_limit_wait(429, {}, 0) == 60
+    assert rate_limit_wait(403, {}, 0) is None  # a permission error, not a rate limit
+    assert rate_limit_wait(404, {"retry-after": "1"}, 0) is None
