@@ -1,0 +1,193 @@
+"""Which JS/TS calls send HTTP requests: fetch, axios, ky, superagent, Angular HttpClient,
+request-config objects (generated clients), wrappers, and calls on imported things."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tree_sitter import Node
+
+from .facts import HTTP_METHODS, Client, Forward, Obj, PendingCall, Wrapper, forward_args
+from .js_scope import GLOBAL_FETCH, Func, Scope
+from .js_values import Evaluator
+from .urls import Arg, Hole, Ref, Template, bind_args, concat, has_args, is_external, join_base
+
+_CLIENT_VERBS = {
+    "axios": HTTP_METHODS,
+    "ky": HTTP_METHODS,
+    "superagent": (*HTTP_METHODS, "del"),
+    "angular": (*HTTP_METHODS, "jsonp"),
+}
+
+
+class HttpCalls:
+    """Call recognition, mixed into the file walker (which provides `ev`, `line`, `analyze`)."""
+
+    ev: Evaluator
+
+    def line(self, node: Node) -> int:
+        raise NotImplementedError
+
+    def analyze(self, func: Func) -> Wrapper | Forward | None:
+        raise NotImplementedError
+
+    def apply(
+        self, wrapper: Wrapper, arg_nodes: list[Node], scope: Scope
+    ) -> tuple[Any, Template, str] | None:
+        if arg_nodes and is_external(self.ev.text(arg_nodes[0])):
+            return None  # the wrapper is given another host's URL
+        values = [self.ev.eval(a, scope) for a in arg_nodes]
+
+        def fill(piece: Arg) -> Any:
+            value = values[piece.index] if 0 <= piece.index < len(values) else None
+            if piece.prop:
+                value = self.ev.member(value, piece.prop)
+            return value
+
+        url = concat(
+            *(
+                self.ev.as_template(fill(p), None) if isinstance(p, Arg) else (p,)
+                for p in wrapper.url
+            )
+        )
+        method = wrapper.method
+        if isinstance(method, Arg):
+            holder = values[method.index] if 0 <= method.index < len(values) else None
+            # fetch's init or axios' config: absent or without a method means GET
+            absent = method.prop == "method" and method.index >= len(values)
+            method = _method(fill(method), "GET" if absent or isinstance(holder, Obj) else "*")
+        return method, bind_args(url), wrapper.client
+
+    # -- calls -------------------------------------------------------------------------------
+
+    def http(self, node: Node, scope: Scope) -> tuple[Any, Template, str] | PendingCall | None:
+        """(method, url, client) for an HTTP request, PendingCall for a call on an import."""
+        callee = node.child_by_field_name("function")
+        args_node = node.child_by_field_name("arguments")
+        if callee is None or args_node is None or node.type != "call_expression":
+            return None
+        args = [a for a in args_node.named_children if a.type != "comment"]
+        target = self.ev.eval(callee, scope)
+        if (
+            callee.type == "identifier"
+            and self.ev.text(callee) in GLOBAL_FETCH
+            and isinstance(target, Arg)
+        ):
+            target = Client("fetch")  # SvelteKit/Nuxt pass `fetch` in: `load({ fetch })`
+        if isinstance(target, Func):
+            target = self.analyze(target)
+        if isinstance(target, Wrapper):
+            return self.apply(target, args, scope)
+        if isinstance(target, Forward):
+            given = tuple(self._arg(a, scope, i == 0) for i, a in enumerate(args))
+            return PendingCall(target.target, (), forward_args(target.args, given), self.line(node))
+        config = self._request_config(args, scope)
+        if isinstance(target, Ref | Forward) and args and is_external(self.ev.text(args[0])):
+            return None
+        if isinstance(target, Ref):
+            return PendingCall(
+                target,
+                (),
+                tuple(self._arg(a, scope, i == 0) for i, a in enumerate(args)),
+                self.line(node),
+                config,
+            )
+        if config is not None and not isinstance(target, Client):
+            return config
+        if isinstance(target, Client):
+            return self._client_call(target, "", args, scope)
+        if callee.type == "member_expression":
+            owner = self.ev.eval(callee.child_by_field_name("object"), scope)
+            verb = self.ev.text(callee.child_by_field_name("property"))
+            if isinstance(owner, Client):
+                return self._client_call(owner, verb, args, scope)
+        return None
+
+    def _request_config(self, args: list[Node], scope: Scope) -> tuple[Any, Template, str] | None:
+        """`__request(OpenAPI, { method: "GET", url: "/api/v1/items/{id}" })` (generated clients,
+        `$.ajax`): an object literal with a literal HTTP method and a url is a request."""
+        for arg in args:
+            if arg.type != "object":
+                continue
+            value = self.ev.eval(arg, scope)
+            if not isinstance(value, Obj):
+                continue
+            method = _method(value.get("method") or value.get("type"), "")
+            url = value.get("url") or value.get("path") or value.get("endpoint")
+            if (
+                isinstance(method, str)
+                and method.lower() in HTTP_METHODS
+                and isinstance(url, tuple)
+            ):
+                return method, bind_args(url), "generated"
+        return None
+
+    def _client_call(self, client: Client, verb: str, args: list[Node], scope: Scope) -> Any:
+        values = [self.ev.eval(a, scope) for a in args]
+        kind = client.kind
+        if args and is_external(self.ev.text(args[0])):
+            return None  # a literal URL of another host: not our API
+        url: Any = values[0] if values else None
+        method: Any = "*"
+        if kind == "fetch" or (not verb and kind in ("axios", "ky")):
+            config = values[1] if len(values) > 1 else None
+            if kind == "axios" and isinstance(url, Obj):
+                config, url = url, url.get("url")
+            method = _method(
+                self.ev.member(config, "method"),
+                "GET" if config is None or isinstance(config, Obj) else "*",
+            )
+        elif not verb and kind == "superagent" and len(values) >= 2:
+            method, url = _method(values[0], "*"), values[1]
+        elif verb in _CLIENT_VERBS.get(kind, ()):
+            method = "DELETE" if verb == "del" else "GET" if verb == "jsonp" else verb.upper()
+        elif verb == "request" and kind in ("axios", "angular"):
+            if kind == "axios":
+                config = values[0]
+                url, method = (
+                    self.ev.member(config, "url"),
+                    _method(self.ev.member(config, "method"), "GET"),
+                )
+            else:
+                method, url = _method(values[0], "*"), values[1] if len(values) > 1 else None
+        else:
+            return None
+        template = self.ev.as_template(url, None) if url is not None else ()
+        if template == (Hole(""),):
+            template = ()
+        return method, bind_args(join_base(client.base, template) if template else ()), kind
+
+    def _arg(self, node: Node, scope: Scope, first: bool) -> Any:
+        """An argument of a call on an import, as plain data; only the first (the path, or a
+        config object) may still pass a wrapper's argument through."""
+        value = self.ev.eval(node, scope)
+        if isinstance(value, Obj):
+            return {
+                k: bind_args(v) if first else _holes(v)
+                for k, v in ((k, self.ev.as_template(v, None)) for k, v in value.members)
+                if isinstance(v, tuple) and v != (Hole(""),)
+            }
+        if isinstance(value, tuple | Arg | Ref):
+            template = self.ev.as_template(value, node)
+            return bind_args(template) if first else _holes(template)
+        return None
+
+
+def passes_path(args: tuple[Any, ...]) -> bool:
+    """A call on an import inside a wrapper: its path (or config's url) is the wrapper's Arg."""
+    first = args[0] if args else None
+    if isinstance(first, dict):
+        first = first.get("url") or first.get("path")
+    return isinstance(first, tuple) and has_args(first)
+
+
+def _holes(template: Template) -> Template:
+    return tuple(Hole(p.name or p.prop) if isinstance(p, Arg) else p for p in template)
+
+
+def _method(value: Any, default: str) -> Any:
+    if isinstance(value, tuple) and len(value) == 1 and isinstance(value[0], str):
+        return value[0].upper()
+    if isinstance(value, Arg):
+        return value
+    return default if value is None else "*"

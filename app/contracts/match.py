@@ -1,0 +1,230 @@
+"""Match expected calls against provided endpoints: unknown-endpoint, method-not-allowed, unused."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from difflib import get_close_matches
+from functools import lru_cache
+from typing import Any
+
+from .model import Call, Endpoint, Finding
+from .urls import looks_static, prefix
+
+_MAX_HINTS = 200
+_MEMO_SIZE = 200_000
+# Match results of the last endpoint set: a re-scan matches only the calls that changed.
+_MEMO: tuple[Any, dict[Call, tuple[Finding | None, list[Endpoint]]]] = (None, {})
+
+
+@lru_cache(maxsize=65536)
+def _segment_regex(segment: str) -> re.Pattern[str]:
+    parts = segment.split("{}")
+    return re.compile("[^/]*".join(re.escape(p) for p in parts) + r"\Z")
+
+
+def _segment_matches(a: str, b: str) -> bool:
+    if a == b or a == "{}" or b == "{}":
+        return True
+    a_param, b_param = "{}" in a, "{}" in b
+    if a_param and b_param:
+        return True
+    if a_param:
+        return bool(_segment_regex(a).match(b))
+    if b_param:
+        return bool(_segment_regex(b).match(a))
+    return False
+
+
+def paths_match(call_path: str, endpoint_path: str) -> bool:
+    """Both normalised. `{}` is one segment; an endpoint's `{*}` (`<path:p>`, `*`) the rest."""
+    call = call_path.strip("/").split("/")
+    ep = endpoint_path.strip("/").split("/")
+    for i, seg in enumerate(ep):
+        if seg == "{*}":
+            return len(call) >= i and all(
+                _segment_matches(c, e) for c, e in zip(call, ep[:i], strict=False)
+            )
+        if i >= len(call):
+            return False
+        if not _segment_matches(call[i], seg):
+            return False
+    return len(call) == len(ep)
+
+
+def methods_match(call_method: str, endpoint_method: str) -> bool:
+    if "*" in (call_method, endpoint_method) or call_method == endpoint_method:
+        return True
+    return call_method == "HEAD" and endpoint_method == "GET"
+
+
+class _Node:
+    __slots__ = ("children", "endpoints", "wild")
+
+    def __init__(self) -> None:
+        self.children: dict[str, _Node] = {}
+        self.wild: _Node | None = None
+        self.endpoints: list[Endpoint] = []
+
+
+class EndpointIndex:
+    """Endpoints in a trie of path segments, so 20,000 calls x 2,000 routes stays fast."""
+
+    def __init__(self, endpoints: Sequence[Endpoint], base_path: str = "") -> None:
+        self.endpoints = list(endpoints)
+        self.base_path = base_path.strip("/")
+        self._root = _Node()
+        self._rest: list[Endpoint] = []  # with a {*} segment: checked one by one
+        for ep in self.endpoints:
+            segments = ep.path.strip("/").split("/")
+            if "{*}" in segments:
+                self._rest.append(ep)
+                continue
+            node = self._root
+            for seg in segments:
+                if "{" in seg:
+                    node.wild = node.wild or _Node()
+                    node = node.wild
+                else:
+                    node = node.children.setdefault(seg, _Node())
+            node.endpoints.append(ep)
+
+    def _candidates(self, path: str) -> Iterable[Endpoint]:
+        segments = path.strip("/").split("/")
+        found: list[Endpoint] = []
+        frontier = [self._root]
+        for seg in segments:
+            following: list[_Node] = []
+            for node in frontier:
+                if "{" in seg:
+                    following.extend(node.children.values())
+                elif seg in node.children:
+                    following.append(node.children[seg])
+                if node.wild is not None:
+                    following.append(node.wild)
+            frontier = following
+            if not frontier:
+                break
+        for node in frontier:
+            found.extend(node.endpoints)
+        return [*found, *self._rest]
+
+    def path_matches(self, path: str) -> list[Endpoint]:
+        variants = [path]
+        if self.base_path:
+            variants.append(prefix("/" + self.base_path, path))
+            if (
+                path.strip("/").startswith(self.base_path + "/")
+                or path.strip("/") == self.base_path
+            ):
+                variants.append(path.strip("/")[len(self.base_path) :] or "/")
+        found: list[Endpoint] = []
+        for variant in variants:
+            found.extend(ep for ep in self._candidates(variant) if paths_match(variant, ep.path))
+        return found
+
+
+def match_calls(
+    calls: Sequence[Call], endpoints: Sequence[Endpoint], base_path: str = ""
+) -> tuple[list[Finding], dict[Call, list[Endpoint]]]:
+    """Findings for calls that no endpoint serves, and which endpoints each call reaches."""
+    global _MEMO
+    key = (hash(tuple(endpoints)), base_path)
+    if _MEMO[0] != key or len(_MEMO[1]) > _MEMO_SIZE:
+        _MEMO = (key, {})  # only the last endpoint set is worth remembering
+    memo = _MEMO[1]
+    findings: list[Finding] = []
+    reached: dict[Call, list[Endpoint]] = {}
+    todo = []
+    for call in calls:
+        if call in memo:
+            finding, eps = memo[call]
+            if finding is not None:
+                findings.append(finding)
+            else:
+                reached[call] = eps
+        else:
+            todo.append(call)
+    new_findings, new_reached = _match(todo, endpoints, base_path)
+    for call in todo:
+        memo[call] = (None, new_reached[call]) if call in new_reached else (None, [])
+    for finding, call in new_findings:
+        memo[call] = (finding, [])
+    findings += [f for f, _ in new_findings]
+    reached.update(new_reached)
+    return findings, reached
+
+
+def _match(
+    calls: Sequence[Call], endpoints: Sequence[Endpoint], base_path: str
+) -> tuple[list[tuple[Finding, Call]], dict[Call, list[Endpoint]]]:
+    index = EndpointIndex(endpoints, base_path)
+    findings: list[tuple[Finding, Call]] = []
+    reached: dict[Call, list[Endpoint]] = {}
+    all_paths = sorted({ep.path for ep in endpoints})
+    for call in calls:
+        by_path = index.path_matches(call.path)
+        if not by_path:
+            if looks_static(call.path):
+                continue  # a static asset served by the frontend, not an API call
+            hint = ""
+            if len(findings) < _MAX_HINTS:  # difflib is quadratic-ish: hint the first ones only
+                close = get_close_matches(call.path, all_paths, n=1, cutoff=0.6)
+                hint = f" The closest provided path is {close[0]}." if close else ""
+            findings.append(
+                (
+                    Finding(
+                        "unknown-endpoint",
+                        "error",
+                        call.file,
+                        call.line,
+                        f"{call.method} {call.path} is not provided by any endpoint.{hint} "
+                        "Fix the URL, or add the endpoint to the provider.",
+                        call.method,
+                        call.path,
+                    ),
+                    call,
+                )
+            )
+            continue
+        by_method = [ep for ep in by_path if methods_match(call.method, ep.method)]
+        if not by_method:
+            allowed = ", ".join(sorted({ep.method for ep in by_path}))
+            findings.append(
+                (
+                    Finding(
+                        "method-not-allowed",
+                        "error",
+                        call.file,
+                        call.line,
+                        f"{call.method} {call.path}: the endpoint only allows {allowed}. "
+                        f"Change the method, or add a {call.method} handler.",
+                        call.method,
+                        call.path,
+                    ),
+                    call,
+                )
+            )
+            continue
+        reached[call] = by_method
+    return findings, reached
+
+
+def unused_endpoints(
+    endpoints: Sequence[Endpoint], reached: dict[Call, list[Endpoint]]
+) -> list[Finding]:
+    used = {ep for eps in reached.values() for ep in eps}
+    return [
+        Finding(
+            "unused-endpoint",
+            "notice",
+            ep.file,
+            ep.line,
+            f"No consumer in this repository calls {ep.method} {ep.path}. "
+            "Remove it if it is dead, or add it to contracts.ignore if others call it.",
+            ep.method,
+            ep.path,
+        )
+        for ep in endpoints
+        if ep not in used
+    ]

@@ -1,0 +1,83 @@
+"""Calls of consumer files, resolved through the linker; memoised per file and its imports.
+
+A file's resolved calls depend on its own facts, the facts of the modules its imports reached,
+and the set of paths (which decides where an import lands). When none of these changed since
+the last scan, the previous answer is reused: a re-scan after a push re-links changed files only.
+"""
+
+from __future__ import annotations
+
+from threading import Lock
+from typing import Any
+
+from cachetools import LRUCache
+
+from .facts import FileFacts
+from .link import Linker
+from .model import Call, Finding
+from .urls import render_raw, template_path
+
+_MEMO: LRUCache[str, tuple[Any, ...]] = LRUCache(maxsize=40_000)
+_LOCK = Lock()
+
+
+def file_calls(
+    path: str,
+    facts: FileFacts,
+    digest: str,
+    linker: Linker,
+    digests: dict[str, str],
+    paths_key: int,
+) -> tuple[list[Call], list[Finding]]:
+    with _LOCK:
+        memo = _MEMO.get(path)
+    if memo is not None:
+        own, key, deps, calls, notices = memo
+        if own == digest and key == paths_key and all(digests.get(p) == d for p, d in deps):
+            return calls, notices
+    linker.touched = set()
+    calls, notices = _resolve(path, facts, linker)
+    deps = tuple((p, digests.get(p, "")) for p in sorted(linker.touched))
+    linker.touched = None
+    with _LOCK:
+        _MEMO[path] = (digest, paths_key, deps, calls, notices)
+    return calls, notices
+
+
+def _resolve(path: str, facts: FileFacts, linker: Linker) -> tuple[list[Call], list[Finding]]:
+    found: list[tuple[Any, Any, int, str]] = [
+        (c.method, c.url, c.line, c.client) for c in facts.calls
+    ]
+    for pending in facts.pending:
+        resolved = linker.pending(path, pending)
+        if resolved is not None:
+            found.append((resolved[0], resolved[1], pending.line, resolved[2]))
+    calls: list[Call] = []
+    notices: list[Finding] = []
+    for method, url, line, client in found:
+        template = linker.template(path, url)
+        shape = template_path(template) if template else None
+        if shape is None:
+            notices.append(unresolved(path, line, client, render_raw(template)))
+            continue
+        calls.append(
+            Call(method if isinstance(method, str) else "*", shape[0], path, line, shape[1], client)
+        )
+    for call in facts.unresolved:
+        notices.append(unresolved(path, call.line, call.client, ""))
+    return calls, notices
+
+
+def unresolved(path: str, line: int, client: str, raw: str) -> Finding:
+    what = f" (seen: {raw})" if raw else ""
+    return Finding(
+        "unresolved-call",
+        "notice",
+        path,
+        line,
+        f"Could not work out the URL of this {client} call{what}. Baton follows literals, "
+        "template literals, `+` and constants; build the URL from those, or add the file to "
+        "contracts.ignore.",
+        "*",
+        "",
+    )

@@ -1,0 +1,216 @@
+"""URL templates: pieces extracted from code, normalised to comparable path templates.
+
+A template is a tuple of pieces: literal text (str), a Hole (an unknown value, which becomes
+a path parameter), an Arg (a wrapper function's argument, filled in at its call sites) or a
+Ref (a constant imported from another module, resolved when files are linked).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Hole:
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Arg:
+    index: int
+    prop: str = ""
+    name: str = field(default="", compare=False)  # the parameter's name, for messages
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    module: str  # import specifier as written ("./config", "app.settings")
+    name: str  # exported name, dotted for attributes ("environment.apiUrl")
+
+
+Piece = str | Hole | Arg | Ref
+Template = tuple[Piece, ...]
+
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*")
+_PROTOCOL_RELATIVE = re.compile(r"^//[^/?#]*")
+_LITERAL_PARAM = re.compile(r"\{[A-Za-z_][\w.-]*\}")
+_LOCAL_HOSTS = ("localhost", "127.0.0.1", "0.0.0.0", "[::1]")
+# A route parameter in any of the syntaxes we read: {id}, {id:int}, :id, :id?, :id(\d+),
+# <int:id>, <id>; the OpenAPI/FastAPI form is checked first.
+_PARAM = re.compile(
+    r"\{[^{}/]*\}|<(?:[a-zA-Z_]+:)?[a-zA-Z_][a-zA-Z0-9_]*>|:[a-zA-Z_][\w]*(?:\([^)/]*\))?\??"
+)
+_STATIC = re.compile(
+    r"\.(?:json|js|mjs|css|png|jpe?g|gif|svg|ico|webp|avif|woff2?|ttf|otf|eot|txt|md|html?|xml"
+    r"|wasm|map|csv|pdf|mp3|mp4|webm|ya?ml|webmanifest)$",
+    re.IGNORECASE,
+)
+
+
+def concat(*parts: Template) -> Template:
+    """Concatenate templates, merging adjacent literal pieces."""
+    out: list[Piece] = []
+    for part in parts:
+        for piece in part:
+            if isinstance(piece, str):
+                if not piece:
+                    continue
+                if out and isinstance(out[-1], str):
+                    out[-1] = out[-1] + piece
+                    continue
+            out.append(piece)
+    return tuple(out)
+
+
+def join_base(base: Template, path: Template) -> Template:
+    """axios `baseURL` + url: an absolute url wins, otherwise joined with exactly one slash."""
+    if path and isinstance(path[0], str) and _SCHEME.match(path[0]):
+        return path
+    if not base:
+        return path
+    base_ends = isinstance(base[-1], str) and base[-1].endswith("/")
+    path_starts = bool(path) and isinstance(path[0], str) and path[0].startswith("/")
+    if base_ends and path_starts:
+        return concat(base[:-1], (base[-1][:-1],), path)  # type: ignore[index]
+    if not base_ends and not path_starts and path:
+        return concat(base, ("/",), path)
+    return concat(base, path)
+
+
+def is_third_party(template: Template) -> bool:
+    """A single literal absolute URL to another host (not our API): `https://api.github.com/..`."""
+    if len(template) != 1 or not isinstance(template[0], str):
+        return False
+    match = _SCHEME.match(template[0]) or _PROTOCOL_RELATIVE.match(template[0])
+    if not match:
+        return False
+    host = match.group(0).split("//", 1)[1].split("@")[-1]
+    host = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
+    return host not in _LOCAL_HOSTS
+
+
+_QUOTES = re.compile(r"""^[rRbBuUfF]{0,2}["'`]*""")
+
+
+def is_external(source: str) -> bool:
+    """The URL argument, as written, starts with a literal absolute URL of another host
+    (`fetch(`https://api.github.com/users/${u}`)`): a third-party call, not our API. URLs built
+    from constants (`${API_ROOT}/users`) are ours, whatever host the constant names."""
+    text = _QUOTES.sub("", source, count=1)
+    match = _SCHEME.match(text) or _PROTOCOL_RELATIVE.match(text)
+    if not match or "$" in match.group(0) or "{" in match.group(0):
+        return False
+    return is_third_party((match.group(0),))
+
+
+def has_args(template: Template) -> bool:
+    return any(isinstance(p, Arg) for p in template)
+
+
+_PATHY = re.compile(r"(path|url|uri|endpoint|route|resource|href)$", re.IGNORECASE)
+
+
+def bind_args(template: Template) -> Template:
+    """Inside a function: keep Args that pass a path through (a wrapper), turn the rest into Holes.
+
+    `fetch(BASE + path)` and `fetch(`${base}/${url}`)` are wrappers, their callers give the path;
+    `fetch('/items/' + id)` is a call of its own whose `id` is just a parameter."""
+    before = ""
+    for piece in template:
+        if isinstance(piece, Arg):
+            match = _SCHEME.match(before)
+            rest = before[match.end() :] if match else before
+            if not rest.strip("/") or _PATHY.search(piece.name or piece.prop or ""):
+                return template
+            break
+        if isinstance(piece, str):
+            before += piece
+    return tuple(Hole(p.name or p.prop) if isinstance(p, Arg) else p for p in template)
+
+
+def has_literal_path(template: Template) -> bool:
+    return any(isinstance(p, str) and p.strip("/?#") for p in template)
+
+
+def render_raw(template: Template) -> str:
+    """The template as a person reads it: unknown pieces as {name}."""
+    out = []
+    for piece in template:
+        if isinstance(piece, str):
+            out.append(piece)
+        elif isinstance(piece, Hole):
+            out.append("{" + (piece.name or "") + "}")
+        elif isinstance(piece, Arg):
+            out.append("{arg" + str(piece.index) + "}")
+        else:
+            out.append("{" + piece.name + "}")
+    return "".join(out)
+
+
+def template_path(template: Template) -> tuple[str, str] | None:
+    """(normalised path, raw path) of a call's URL, or None when nothing of the path is known.
+
+    Origin, query string and fragment are dropped; a leading unknown piece followed by a slash
+    is taken as the base URL (`${process.env.API}/users`); unknown pieces become parameters.
+    """
+    pieces = list(template)
+    first = next((i for i, p in enumerate(pieces) if isinstance(p, str)), len(pieces))
+    if 0 < first < len(pieces) and not pieces[first].startswith("?"):  # type: ignore[union-attr]
+        pieces = pieces[first:]  # unknown base URL pieces (`${API}${prefix}/users`)
+    raw_parts: list[str] = []
+    norm_parts: list[str] = []
+    for piece in pieces:
+        if isinstance(piece, str):
+            cut = min((i for i in (piece.find("?"), piece.find("#")) if i >= 0), default=-1)
+            text = piece if cut < 0 else piece[:cut]
+            raw_parts.append(text)
+            norm_parts.append(_LITERAL_PARAM.sub("\0", text))  # generated clients: "/items/{id}"
+            if cut >= 0:
+                break
+        else:
+            name = piece.name if isinstance(piece, Hole | Ref) else ""
+            raw_parts.append("{" + name + "}")
+            norm_parts.append("\0")
+    raw = "".join(raw_parts)
+    norm = "".join(norm_parts)
+    match = _SCHEME.match(norm) or _PROTOCOL_RELATIVE.match(norm)
+    if match:
+        norm = norm[match.end() :]
+        raw_match = _SCHEME.match(raw) or _PROTOCOL_RELATIVE.match(raw)
+        raw = raw[raw_match.end() :] if raw_match else raw
+    if not norm.replace("\0", "").strip("/") and "\0" not in norm:
+        return ("/", raw or "/") if norm.startswith("/") else None
+    if not norm.replace("\0", "").strip("/."):
+        return None  # only unknown pieces: nothing to match on
+    path = _clean(norm.replace("\0", "{}"))
+    return path, raw or path
+
+
+def normalize_route(raw: str) -> str:
+    """A provider's route as written (`/users/<int:id>/`, `/users/:id`) -> `/users/{}`."""
+    text = raw.split("?", 1)[0]
+    text = re.sub(r"\*\*?|\(\.\*\)", "{*}", text)
+    text = _PARAM.sub(
+        lambda m: "{*}" if m.group(0) == "{*}" or m.group(0).startswith("<path:") else "{}", text
+    )
+    return _clean(text)
+
+
+def _clean(path: str) -> str:
+    path = re.sub(r"/{2,}", "/", path if path.startswith("/") else "/" + path)
+    path = re.sub(r"/\./", "/", path)
+    return path.rstrip("/") or "/"
+
+
+def strip_origin(url: str) -> str:
+    match = _SCHEME.match(url) or _PROTOCOL_RELATIVE.match(url)
+    return url[match.end() :] if match else url
+
+
+def looks_static(path: str) -> bool:
+    return bool(_STATIC.search(path))
+
+
+def prefix(base: str, path: str) -> str:
+    return _clean(base.rstrip("/") + "/" + path.lstrip("/")) if base else _clean(path)

@@ -1,0 +1,206 @@
+"""Benchmark of the contract scan on a generated repository.
+
+2,000 provider routes (Express, FastAPI, OpenAPI) and 20,000 consumer call sites over ~3,000
+files. Prints files/s, MB/s and peak memory for a full scan and for a re-scan after 1% of the
+files changed, each also as a ratio against a baseline measured in the same run (reading and
+hashing every file). Run: `.venv/bin/python bench/scan.py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app.config import ContractsConfig
+from app.contracts import engine, scan, select_paths
+
+EXPRESS_FILES, EXPRESS_ROUTES = 100, 10
+FASTAPI_FILES, FASTAPI_ROUTES = 50, 10
+SPEC_PATHS = 250  # x2 methods
+CONSUMER_FILES, CALLS_PER_FILE = 2_850, 7
+VERBS = ("get", "post", "put", "delete")
+
+
+def _express(i: int) -> str:
+    lines = ["const express = require('express');", "const router = express.Router();", ""]
+    for r in range(EXPRESS_ROUTES):
+        verb = VERBS[r % 4]
+        lines.append(
+            f"router.{verb}('/items{r}/:id', async (req, res) => {{ res.json({{ ok: {r} }}); }});"
+        )
+    lines += ["", "module.exports = router;", ""]
+    return "\n".join(lines)
+
+
+def _express_app() -> str:
+    lines = ["const express = require('express');", "const app = express();"]
+    lines += [f"app.use('/api/m{i}', require('./routes/m{i}'));" for i in range(EXPRESS_FILES)]
+    return "\n".join(lines) + "\n"
+
+
+def _fastapi(i: int) -> str:
+    lines = ["from fastapi import APIRouter", "", f"router = APIRouter(prefix='/py{i}')", ""]
+    for r in range(FASTAPI_ROUTES):
+        lines += [
+            f"@router.{VERBS[r % 4]}('/things{r}/{{thing_id}}')",
+            f"async def handler_{r}(thing_id: int):",
+            f"    return {{'id': thing_id, 'n': {r}}}",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def _fastapi_main() -> str:
+    lines = [
+        "from fastapi import FastAPI",
+        "from app.routers import " + ", ".join(f"r{i}" for i in range(FASTAPI_FILES)),
+        "",
+        "app = FastAPI()",
+    ]
+    lines += [f"app.include_router(r{i}.router, prefix='/v1')" for i in range(FASTAPI_FILES)]
+    return "\n".join(lines) + "\n"
+
+
+def _spec() -> str:
+    lines = [
+        "openapi: 3.0.3",
+        "info: {title: bench, version: '1'}",
+        "servers: [{url: /spec}]",
+        "paths:",
+    ]
+    for p in range(SPEC_PATHS):
+        lines += [
+            f"  /res{p}/{{rid}}:",
+            "    get:",
+            "      responses: {'200': {description: ok}}",
+            "    patch:",
+            "      requestBody:",
+            "        content:",
+            "          application/json:",
+            "            schema: {type: object, required: [a], properties: {a: {type: string}}}",
+            "      responses: {'200': {description: ok}}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _consumer(i: int, rng: random.Random, salt: str = "") -> str:
+    lines = [
+        "import api from '../../lib/api';",
+        "import { API_BASE } from '../../lib/config';",
+        "",
+        f"// module {i} {salt}",
+    ]
+    for c in range(CALLS_PER_FILE):
+        kind = rng.randrange(3)
+        if kind == 0:
+            m, r = rng.randrange(EXPRESS_FILES), rng.randrange(EXPRESS_ROUTES)
+            lines.append(
+                f"export const f{c} = (id) => api.{VERBS[r % 4]}(`/m{m}/items{r}/${{id}}`);"
+            )
+        elif kind == 1:
+            m, r = rng.randrange(FASTAPI_FILES), rng.randrange(FASTAPI_ROUTES)
+            method = VERBS[r % 4].upper()
+            lines += [
+                f"export async function g{c}(thingId) {{",
+                f"  const res = await fetch(API_BASE + '/v1/py{m}/things{r}/' + thingId,",
+                f"    {{ method: '{method}' }});",
+                "  return res.json();",
+                "}",
+            ]
+        else:
+            p = rng.randrange(SPEC_PATHS)
+            lines.append(
+                f"export const h{c} = (rid) => fetch(`${{API_BASE}}/spec/res{p}/${{rid}}?x=1`);"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def generate(root: Path) -> None:
+    rng = random.Random(4)
+    files: dict[str, str] = {
+        "server/app.js": _express_app(),
+        "backend/app/main.py": _fastapi_main(),
+        "backend/app/__init__.py": "",
+        "backend/app/routers/__init__.py": "",
+        "api/openapi.yaml": _spec(),
+        "web/src/lib/config.js": "export const API_BASE = 'http://localhost:8080';\n",
+        "web/src/lib/api.js": "import axios from 'axios';\nimport { API_BASE } from './config';\n"
+        "export default axios.create({ baseURL: `${API_BASE}/api` });\n",
+    }
+    for i in range(EXPRESS_FILES):
+        files[f"server/routes/m{i}.js"] = _express(i)
+    for i in range(FASTAPI_FILES):
+        files[f"backend/app/routers/r{i}.py"] = _fastapi(i)
+    for i in range(CONSUMER_FILES):
+        files[f"web/src/features/f{i // 100}/mod{i}.{'ts' if i % 2 else 'js'}"] = _consumer(i, rng)
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def read_all(root: Path, config: ContractsConfig) -> dict[str, bytes]:
+    paths = [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()]
+    return {p: (root / p).read_bytes() for p in select_paths(paths, config)}
+
+
+def main() -> None:
+    config = ContractsConfig()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        generate(root)
+        started = time.perf_counter()
+        files = read_all(root, config)
+        for data in files.values():
+            hashlib.sha256(data).hexdigest()
+        baseline = time.perf_counter() - started
+    size_mb = sum(map(len, files.values())) / 1e6
+    engine._CACHE.clear()
+
+    started = time.perf_counter()
+    result = scan(files, config)
+    full = time.perf_counter() - started
+    peak_full = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    rng = random.Random(7)
+    changed = dict(files)
+    consumers = sorted(p for p in files if p.startswith("web/src/features/"))
+    for i, path in enumerate(rng.sample(consumers, len(files) // 100)):
+        changed[path] = _consumer(i, rng, salt="edited").encode()
+    started = time.perf_counter()
+    rescan = scan(changed, config)
+    re_time = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    errors = sum(f.severity == "error" for f in result.findings)
+    print(
+        f"repository: {len(files)} files, {size_mb:.1f} MB, {len(result.endpoints)} endpoints, "
+        f"{len(result.calls)} calls, {errors} error findings"
+    )
+    print(f"baseline (read + sha256 every file): {baseline:.2f} s")
+    print(
+        f"full scan: {full:.2f} s = {len(files) / full:.0f} files/s, {size_mb / full:.2f} MB/s, "
+        f"{full / baseline:.1f}x baseline, peak RSS {peak_full:.0f} MB"
+    )
+    print(
+        f"re-scan, {len(files) // 100} files changed: {re_time:.2f} s = "
+        f"{re_time / full:.1%} of full, "
+        f"{re_time / baseline:.1f}x baseline, {len(rescan.calls)} calls, peak RSS {peak:.0f} MB"
+    )
+    ok = full < 20 and peak < 500 and re_time < 0.1 * full
+    print(
+        "targets (full < 20 s, peak < 500 MB, re-scan < 10% of full):", "met" if ok else "NOT met"
+    )
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    main()
