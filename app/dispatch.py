@@ -140,6 +140,11 @@ class Dispatcher:
             try:
                 await handler(event, ctx)
             except Exception as exc:
+                if is_not_found(exc):
+                    # The repository, issue or PR is gone (or was never visible to us):
+                    # a retry cannot succeed, and the next event or sweep starts afresh.
+                    log.warning("handler %s: %s not found; skipped", handler.__qualname__, exc)
+                    continue
                 log.exception("handler %s failed", handler.__qualname__)
                 failures.append(exc)
         if failures:

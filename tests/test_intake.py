@@ -145,7 +145,7 @@ async def test_n_deliveries_cause_one_token_request(tmp_path: Path) -> None:
 
 async def test_a_handler_that_keeps_failing_becomes_a_dead_letter(tmp_path: Path) -> None:
     async with running_stack(tmp_path, ECHO) as stack:
-        stack.sandbox.inject("POST", r"/comments$", 404, times=100)
+        stack.sandbox.inject("POST", r"/comments$", 500, times=100)
         stack.sandbox.person("ann").open_issue(REPO, "Cart", "body")
         await stack.settle()
         async with aiohttp.ClientSession() as session, session.get(stack.url + "/healthz") as r:
