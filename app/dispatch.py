@@ -88,7 +88,8 @@ class Features:
 class Dispatcher:
     def __init__(self, client: GitHubClient, features: Features, clock: Clock = utcnow) -> None:
         self.client = client
-        self.router = routing.Router(*features.routers)
+        # In feature order: tickets update the status comment before checks read it.
+        self.routers = list(features.routers)
         self.sweeps = list(features.sweeps)
         self.clock = clock
         self.configs = ConfigStore()
@@ -118,7 +119,7 @@ class Dispatcher:
             "/" + (payload.get("repository") or {}).get("default_branch", "main")
         ):
             self.configs.forget(repo)
-        handlers = self.router.fetch(event)
+        handlers = [h for router in self.routers for h in router.fetch(event)]
         installation = (payload.get("installation") or {}).get("id")
         if not handlers or installation is None:
             return

@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from app.dispatch import Features
+from app.handlers import checks, tickets
 
-FEATURES = Features(routers=[], sweeps=[])
+FEATURES = Features(routers=[tickets.router, checks.router], sweeps=[tickets.sweep, checks.sweep])

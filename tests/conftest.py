@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from app.dispatch import Features
+from app.dispatch import Clock, Features
 from app.queue import Worker
 from app.sandbox import APP_ID, SandboxServer
 from app.server import DISPATCHER, STORE, WORKER, serve
@@ -100,15 +100,18 @@ def make_settings(sandbox: SandboxServer, db: Path, **overrides: object) -> Sett
 @contextlib.asynccontextmanager
 async def running_stack(
     tmp_path: Path, features: Features | None = None, files: dict[str, bytes] | None = None,
-    **overrides: object,
+    clock: Clock | None = None, **overrides: object,
 ) -> AsyncIterator[Stack]:
+    """`clock`: the app's clock; by default the sandbox's, so that advancing it ages claims."""
     sandbox = SandboxServer(SECRET)
     await sandbox.start()
     sandbox.add_repo(REPO, files or {})
     settings = make_settings(sandbox, tmp_path / "baton.db", **overrides)
     started: asyncio.Future[web.Application] = asyncio.get_running_loop().create_future()
     stop = asyncio.Event()
-    kwargs = {"features": features} if features is not None else {}
+    kwargs: dict[str, object] = {"clock": clock or sandbox.world.clock.now}
+    if features is not None:
+        kwargs["features"] = features
     task = asyncio.create_task(
         serve(settings, stop=stop, on_start=started.set_result, **kwargs)
     )

@@ -57,7 +57,7 @@ async def test_accepted_delivery_survives_sigkill(tmp_path: Path) -> None:
     first = await start_app(sandbox, db, port)
     try:
         # The first GitHub call of the handler hangs, so the kill lands mid-handling.
-        sandbox.inject("GET", r"^/app$", 200, delay=30)
+        sandbox.inject("GET", r"^/app$", 200, delay=3)
         sandbox.person("ann").open_issue(REPO, "Refunds", "no criteria yet")
         await sandbox.flush()
         assert sandbox.deliveries[0].status == 202

@@ -12,6 +12,7 @@ from app.sandbox.state import CheckRun, Comment, Issue, IssueEvent, Label, Repo,
 Emit = Callable[[str, str, Repo, User, dict[str, Any]], None]
 
 DEFAULT_LABEL_COLOR = "ededed"
+OTHER_APP_ID = 15368  # GitHub Actions, for CI check runs
 
 
 class NotFound(LookupError):
@@ -234,6 +235,15 @@ class Actions:
         )
         return review
 
+    def dismiss_review(self, repo: Repo, pr: Issue, user: User, review_id: int) -> None:
+        review = next((r for r in repo.reviews if r.id == review_id), None)
+        if review is None or review.pr_number != pr.number:
+            raise NotFound(f"review {review_id}")
+        review.state = "DISMISSED"
+        self.emit(
+            "pull_request_review", "dismissed", repo, user, {"review": review, "pull_request": pr}
+        )
+
     # --- check runs ---------------------------------------------------------------------
     def save_check_run(self, repo: Repo, run: CheckRun, sender: User, was: str | None) -> None:
         """`was`: the status before this request, None when the run is new."""
@@ -243,6 +253,27 @@ class Actions:
         if run.status == "completed" and was != "completed":
             run.completed_at = run.completed_at or self.world.clock.iso()
             self.emit("check_run", "completed", repo, sender, {"check_run": run})
+
+    def other_check(
+        self, repo: Repo, user: User, sha: str, name: str, conclusion: str | None = None
+    ) -> CheckRun:
+        """Another App's (CI's) run named `name` on `sha`: started, or completed."""
+        run = next(
+            (
+                r
+                for r in repo.check_runs.values()
+                if r.name == name and r.head_sha == sha and r.app_id == OTHER_APP_ID
+            ),
+            None,
+        )
+        was = None if run is None else run.status
+        if run is None:
+            now = self.world.clock.iso()
+            run = CheckRun(self.world.next_id(), name, sha, "in_progress", None, OTHER_APP_ID, now)
+        if conclusion is not None:
+            run.status, run.conclusion = "completed", conclusion
+        self.save_check_run(repo, run, user, was)
+        return run
 
     def rerequest(self, repo: Repo, run: CheckRun, user: User) -> None:
         self.emit("check_run", "rerequested", repo, user, {"check_run": run})

@@ -87,6 +87,15 @@ class Person:
         r, pr = self._repo_issue(repo, number)
         return self.sandbox.actions.review(r, pr, self.user, state, body, commit_id).id
 
+    def dismiss_review(self, repo: str, number: int, review_id: int) -> None:
+        r, pr = self._repo_issue(repo, number)
+        self.sandbox.actions.dismiss_review(r, pr, self.user, review_id)
+
+    def check(self, repo: str, sha: str, name: str, conclusion: str | None = None) -> int:
+        """As CI: start the check run `name` on `sha`, or complete it with `conclusion`."""
+        r = self.sandbox.world.repos[repo]
+        return self.sandbox.actions.other_check(r, self.user, sha, name, conclusion).id
+
     def rerequest(self, repo: str, check_run_id: int) -> None:
         r = self.sandbox.world.repos[repo]
         self.sandbox.actions.rerequest(r, r.check_runs[check_run_id], self.user)

@@ -169,8 +169,14 @@ class Render:
             author_association=self._association(repo, rv.user),
         )
 
+    def other_app(self, app_id: int) -> JSON:
+        """Another App (CI) that posts check runs: GitHub Actions' id and slug."""
+        owner = shapes.user("github", 9919, "Organization", base_url=self.base_url)
+        return shapes.app(app_id, "github-actions", owner, base_url=self.base_url)
+
     def check_run(self, repo: Repo, run: CheckRun) -> JSON:
         r = self.repository(repo)
+        app = self.app() if run.app_id == self.app_id else self.other_app(run.app_id)
         prs = [
             shapes.pull_request_minimal(self.pull(repo, i))
             for i in repo.issues.values()
@@ -183,7 +189,7 @@ class Render:
             None,
             run.status,
             run.conclusion,
-            self.app(),
+            app,
             run.started_at,
             run.completed_at or run.started_at,
             pull_requests=prs,
@@ -196,7 +202,7 @@ class Render:
             run.status,
             run.conclusion,
             run.output or None,
-            self.app(),
+            app,
             run.started_at,
             run.completed_at,
             prs,

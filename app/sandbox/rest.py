@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -183,10 +181,22 @@ class Rest:
         repo = self.repo(request)
         state = request.query.get("state", "open")
         wanted = {s for s in request.query.get("labels", "").lower().split(",") if s}
+        assignee = request.query.get("assignee")
+
+        def assigned(i: Issue) -> bool:  # `none`: nobody; `*`: anybody; else that login
+            logins = {a.login.lower() for a in i.assignees}
+            if assignee is None:
+                return True
+            if assignee in ("none", "*"):
+                return bool(logins) == (assignee == "*")
+            return assignee.lower() in logins
+
         items = [
             self.render.issue(repo, i)
             for i in sorted(repo.issues.values(), key=lambda i: -i.number)
-            if state in ("all", i.state) and wanted <= {lb.name.lower() for lb in i.labels}
+            if state in ("all", i.state)
+            and wanted <= {lb.name.lower() for lb in i.labels}
+            and assigned(i)
         ]
         return paginate(request, items)
 
@@ -397,16 +407,9 @@ class Rest:
         if run is None:
             raise NotFound("check run")
         if run.app_id != self.render.app_id:
-            return error(403, "Invalid app_id `%d` - check run can only be modified by its app")
+            return error(403, "Invalid app_id - a check run can only be modified by its app")
         was = run.status
         self._apply_check(run, await self.body(request))
         self.actions.save_check_run(repo, run, self.bot, was)
         return web.json_response(self.render.check_run(repo, run))
 
-
-def json_body(data: Any) -> bytes:
-    return json.dumps(data).encode()
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()

@@ -1,0 +1,1 @@
+"""Webhook handlers: the thin shell that fetches from GitHub, calls the pure cores, applies."""

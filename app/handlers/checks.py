@@ -1,0 +1,186 @@
+"""The routes of Baton's two PR checks, `Baton / contracts` and `Baton / verification`, and
+their sweep. The shells are `contracts_run` (the scan) and `gate` (the verification gate);
+this module decides which events reach them.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from gidgethub import routing, sansio
+
+from app.commands import parse_commands
+from app.contracts_check import CONTRACTS_CHECK
+from app.dispatch import Context
+from app.handlers.check_runs import (
+    OURS,
+    Json,
+    latest,
+    list_open_prs,
+    ours,
+    prs_of,
+    runs_of,
+    with_run,
+)
+from app.handlers.contracts_run import contracts
+from app.handlers.gate import closed, links, reverify, verify
+from app.verification import PASSING_CONCLUSIONS, VERIFICATION_CHECK
+
+__all__ = ["contracts", "router", "sweep", "verify"]
+
+log = logging.getLogger(__name__)
+router = routing.Router()
+
+SCAN_ACTIONS = ("opened", "synchronize", "reopened", "ready_for_review")
+TICKET_ACTIONS = ("edited", "labeled", "unlabeled", "assigned", "unassigned", "closed", "reopened")
+CLAIM_COMMANDS = frozenset({"claim", "release", "handoff", "done"})
+
+
+async def on_pull_request(event: sansio.Event, ctx: Context) -> None:
+    pr, action = event.data["pull_request"], event.data["action"]
+    if action == "closed":
+        await closed(ctx, pr)
+        return
+    if pr.get("state") != "open":
+        return
+    changes = event.data.get("changes") or {}
+    runs = await runs_of(ctx, pr["head"]["sha"])
+    failed: Exception | None = None
+    if action in SCAN_ACTIONS or "base" in changes:  # a new base branch: a new baseline
+        try:
+            runs = with_run(runs, await contracts(ctx, pr, runs, rerun="base" in changes))
+        except Exception as exc:  # still show the gate (waiting on contracts), then retry
+            failed = exc
+    if action in ("opened", "reopened", "edited"):  # rivals on the same tickets change
+        old = {k: (changes.get(k) or {}).get("from", pr.get(k)) for k in ("title", "body")}
+        linked = set(links(ctx, pr)) | set(links(ctx, old))
+        open_prs = await list_open_prs(ctx) if linked else []
+        await verify(ctx, pr, open_prs=open_prs, runs=runs)
+        await reverify(ctx, linked, skip=int(pr["number"]), open_prs=open_prs)
+    else:
+        await verify(ctx, pr, runs=runs)
+    if failed is not None:
+        raise failed
+
+
+for _action in (*SCAN_ACTIONS, "edited", "closed"):
+    router.add(on_pull_request, "pull_request", action=_action)
+
+
+@router.register("pull_request_review", action="submitted")
+@router.register("pull_request_review", action="dismissed")
+async def on_review(event: sansio.Event, ctx: Context) -> None:
+    pr = event.data["pull_request"]
+    if pr.get("state") == "open":
+        await verify(ctx, pr)
+
+
+def _gate_may_change(ctx: Context, runs: list[Json], event: str, run: Json) -> bool:
+    """Whether another app's check event can change the gate; most CI events cannot, and a
+    CI run of 20 jobs would otherwise cost 40 evaluations. A started run matters to a passed
+    gate; a finished one when it failed or was the last one running; a finished suite to a
+    gate still waiting."""
+    gate = latest(runs, VERIFICATION_CHECK, ctx)
+    if gate is None:
+        return True
+    if event == "created":
+        return gate.get("conclusion") == "success"
+    if event == "suite":
+        return gate.get("status") != "completed"
+    if run.get("conclusion") not in PASSING_CONCLUSIONS:
+        return True
+    others = [r for r in runs if r["name"] not in OURS and r["id"] != run["id"]]
+    return gate.get("status") == "completed" or all(r["status"] == "completed" for r in others)
+
+
+async def _on_ci(ctx: Context, item: Json, event: str) -> None:
+    """Another app's check run or suite changed: re-evaluate its PRs if the gate may change."""
+    runs = await runs_of(ctx, item["head_sha"])
+    if _gate_may_change(ctx, runs, event, item):
+        for pr in await prs_of(ctx, item):
+            await verify(ctx, pr, runs=runs)
+
+
+@router.register("check_run", action="created")
+@router.register("check_run", action="completed")
+async def on_check_run(event: sansio.Event, ctx: Context) -> None:
+    run = event.data["check_run"]
+    if run.get("name") in OURS and ours(run, ctx):
+        return  # the gate does not trigger itself
+    await _on_ci(ctx, run, event.data["action"])
+
+
+@router.register("check_run", action="rerequested")
+async def on_rerun(event: sansio.Event, ctx: Context) -> None:
+    run = event.data["check_run"]
+    if not (run.get("name") in OURS and ours(run, ctx)):
+        return  # other apps re-run their own checks
+    for pr in await prs_of(ctx, run):
+        runs = await runs_of(ctx, pr["head"]["sha"])
+        if run["name"] == CONTRACTS_CHECK:
+            runs = with_run(runs, await contracts(ctx, pr, runs, rerun=True))
+        await verify(ctx, pr, runs=runs)
+
+
+@router.register("check_suite", action="completed")
+async def on_check_suite(event: sansio.Event, ctx: Context) -> None:
+    suite = event.data["check_suite"]
+    if not ours(suite, ctx):
+        await _on_ci(ctx, suite, "suite")
+
+
+async def on_ticket(event: sansio.Event, ctx: Context) -> None:
+    issue = event.data["issue"]
+    if "pull_request" not in issue:
+        await reverify(ctx, {int(issue["number"])})
+
+
+for _action in TICKET_ACTIONS:
+    router.add(on_ticket, "issues", action=_action)
+
+
+@router.register("issue_comment", action="created")
+async def on_command(event: sansio.Event, ctx: Context) -> None:
+    """`/done` (and the claim commands) change the evidence and claim rows."""
+    if not CLAIM_COMMANDS & {c.name for c in parse_commands(event.data["comment"].get("body"))}:
+        return
+    issue = event.data["issue"]
+    if "pull_request" not in issue:
+        await reverify(ctx, {int(issue["number"])})
+        return
+    pr = await ctx.gh.getitem(f"/repos/{ctx.repo}/pulls/{issue['number']}")
+    if pr.get("state") == "open":
+        await verify(ctx, pr)
+
+
+def _settled(ctx: Context, pr: Json, runs: list[Json]) -> bool:
+    """Both runs are there and the gate passed after the PR last changed: the sweep leaves
+    such a PR alone. Waiting or failing gates are re-evaluated: a missed delivery (CI done,
+    a `/done`, a ticket edit) leaves those stuck."""
+    scan, gate = latest(runs, CONTRACTS_CHECK, ctx), latest(runs, VERIFICATION_CHECK, ctx)
+    return bool(
+        scan
+        and scan.get("status") == "completed"
+        and gate
+        and gate.get("conclusion") == "success"
+        and str(gate.get("completed_at") or "") >= str(pr.get("updated_at") or "")
+    )
+
+
+async def sweep(ctx: Context) -> None:
+    """Re-evaluate the open PRs whose checks are missing or waiting: missed deliveries heal.
+    About two requests per settled PR, a handful more per waiting one."""
+    open_prs = await list_open_prs(ctx)
+    failed: list[Exception] = []
+    for pr in open_prs:
+        try:
+            runs = await runs_of(ctx, pr["head"]["sha"])
+            if _settled(ctx, pr, runs):
+                continue
+            runs = with_run(runs, await contracts(ctx, pr, runs))
+            await verify(ctx, pr, open_prs=open_prs, runs=runs)
+        except Exception as exc:  # one broken PR must not stop the others
+            log.exception("%s: sweep of #%s failed", ctx.repo, pr.get("number"))
+            failed.append(exc)
+    if failed:
+        raise failed[0]

@@ -1,0 +1,256 @@
+"""The `Baton / verification` check run's shell: fill the gate's inputs from GitHub, post it.
+
+Re-evaluated on PR, review, check, ticket and `/done` events and by the sweep. One run per
+name and head SHA: find it, then PATCH it; a new one only when GitHub would not take the change
+(a completed run cannot go back to in progress). The PR's news reach its tickets through the
+tickets shell's `refresh_ticket`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from app.config import RepoConfig
+from app.contracts_check import CONTRACTS_CHECK, create_body, update_body
+from app.dispatch import Context
+from app.github import get_all, is_not_found
+from app.handlers.check_runs import Json, latest, list_open_prs, runs_of
+from app.linking import linked_tickets
+from app.messages import STATUS_MARKER
+from app.status_comment import LinkedPR, State, parse
+from app.tickets import Ticket as Issue
+from app.tickets import is_ticket, parse_spec, roles_of
+from app.verification import (
+    VERIFICATION_CHECK,
+    CheckRun,
+    GateInputs,
+    GateResult,
+    OpenPR,
+    PullRequest,
+    Review,
+    Ticket,
+    approvers_to_check,
+    evaluate,
+)
+
+MAX_TICKETS = 20  # linked tickets looked up per PR
+
+
+def links(ctx: Context, pr: Json) -> list[int]:
+    """The tickets a PR (or its old title and body) links, bounded."""
+    return linked_tickets(pr.get("title") or "", pr.get("body"), ctx.repo)[:MAX_TICKETS]
+
+
+def _check(run: Json) -> CheckRun:
+    return CheckRun(str(run["name"]), str(run["status"]), run.get("conclusion"), int(run["id"]))
+
+
+def _check_states(runs: list[Json]) -> tuple[tuple[str, str], ...]:
+    """Latest run per name (status, or conclusion once completed), for the status comment."""
+    newest: dict[str, Json] = {}
+    for run in sorted(runs, key=lambda r: r["id"]):
+        if run["name"] != VERIFICATION_CHECK:
+            newest[run["name"]] = run
+    return tuple(
+        (name, str(r.get("conclusion") or r["status"])) for name, r in sorted(newest.items())
+    )
+
+
+async def _status_state(ctx: Context, number: int) -> State | None:
+    """The ticket's state as the tickets shell recorded it in its status comment."""
+    for c in await get_all(ctx.gh, f"/repos/{ctx.repo}/issues/{number}/comments?per_page=100"):
+        body = c.get("body") or ""
+        if (c.get("user") or {}).get("login") == ctx.bot_login and body.startswith(STATUS_MARKER):
+            return parse(body)
+    return None
+
+
+async def _ticket(ctx: Context, number: int, config: RepoConfig) -> tuple[Ticket, State | None]:
+    data = await ctx.gh.getitem(f"/repos/{ctx.repo}/issues/{number}")
+    issue = Issue.from_github(data)
+    if not is_ticket(issue, config):
+        raise LookupError(number)
+    spec = parse_spec(issue.body, config.tickets.criteria_heading)
+    roles = roles_of(issue.labels)
+    listed = issue.state == "open" and data.get("comments")  # no comments: no status comment
+    state = await _status_state(ctx, number) if listed else None
+    if state is not None:
+        claims = {c.role: c.holder for c in state.claims if c.ended_at is None}
+        done = frozenset(d.role for d in state.done)
+    else:  # no status comment yet: a lone role is held by a lone assignee
+        lone = len(roles) == 1 and len(issue.assignees) == 1
+        claims = {roles[0]: issue.assignees[0].login} if lone else {}
+        done = frozenset()
+    ticket = Ticket(
+        number,
+        issue.state == "open",
+        spec.total,
+        spec.checked,
+        tuple(r for r in roles if r),
+        done,
+        claims,
+    )
+    return ticket, state
+
+
+async def _tickets(
+    ctx: Context, numbers: list[int], config: RepoConfig
+) -> list[tuple[Ticket, State | None]]:
+    found = []
+    for number in numbers:
+        try:
+            found.append(await _ticket(ctx, number, config))
+        except LookupError:  # a PR, or not labelled as a ticket
+            continue
+        except Exception as exc:
+            if not is_not_found(exc) and getattr(exc, "status_code", 0) != 410:
+                raise
+    return found
+
+
+async def _permission(ctx: Context, login: str) -> str:
+    url = f"/repos/{ctx.repo}/collaborators/{{login}}/permission"
+    try:
+        data = await ctx.gh.getitem(url, {"login": login})
+    except Exception as exc:
+        if is_not_found(exc):
+            return "none"
+        raise
+    return str(data.get("permission") or "none")
+
+
+async def _publish(ctx: Context, sha: str, result: GateResult, current: Json | None) -> None:
+    """Find-or-create then PATCH; unchanged runs are left alone. GitHub keeps a completed run
+    completed, so going back to waiting takes a new run (the latest of a name is the one that
+    counts for branch protection)."""
+    if current is not None:
+        out = current.get("output") or {}
+        now = (
+            current.get("status"),
+            current.get("conclusion"),
+            out.get("title"),
+            out.get("summary"),
+        )
+        if now == (result.status, result.conclusion, result.title, result.summary):
+            return
+        if current.get("status") != "completed" or result.status == "completed":
+            body = update_body(result.status, result.conclusion, result.output)
+            await ctx.gh.patch(f"/repos/{ctx.repo}/check-runs/{current['id']}", data=body)
+            return
+    body = create_body(VERIFICATION_CHECK, sha, result.status, result.conclusion, result.output)
+    await ctx.gh.post(f"/repos/{ctx.repo}/check-runs", data=body)
+
+
+async def _refresh(ctx: Context, number: int, linked: LinkedPR, state: State | None) -> None:
+    """Let the tickets shell merge the PR's news into the ticket, unless it already has it."""
+    if state is not None and linked in state.prs:
+        return
+    try:
+        from app.handlers.tickets import refresh_ticket
+    except ImportError:  # the tickets shell is not installed
+        return
+    await refresh_ticket(ctx, number, pr=linked)
+
+
+def _linked_pr(pr: Json, state: str, verification: str | None, runs: list[Json]) -> LinkedPR:
+    return LinkedPR(
+        number=int(pr["number"]),
+        title=str(pr.get("title") or ""),
+        author=str((pr.get("user") or {}).get("login") or ""),
+        state=state,
+        draft=bool(pr.get("draft")),
+        verification=verification,
+        checks=_check_states(runs),
+    )
+
+
+async def verify(
+    ctx: Context, pr: Json, *, open_prs: list[Json] | None = None, runs: list[Json] | None = None
+) -> GateResult:
+    """Evaluate the gate for an open PR, post it, and tell its tickets."""
+    config = await ctx.config()
+    sha, number = pr["head"]["sha"], int(pr["number"])
+    user = pr.get("user") or {}
+    found = await _tickets(ctx, links(ctx, pr), config)
+    if found and open_prs is None:
+        open_prs = await list_open_prs(ctx)
+    others = {p["number"]: (p, set(links(ctx, p))) for p in open_prs or [] if p["number"] != number}
+    tickets = tuple(
+        replace(
+            t,
+            other_prs=tuple(
+                OpenPR(n, (p.get("user") or {}).get("login", ""))
+                for n, (p, theirs) in others.items()
+                if t.number in theirs
+            ),
+        )
+        for t, _ in found
+    )
+    runs = runs if runs is not None else await runs_of(ctx, sha)
+    contracts_run = latest(runs, CONTRACTS_CHECK, ctx)
+    reviews = tuple(
+        Review(
+            r["user"]["login"],
+            r["state"],
+            r.get("commit_id") or "",
+            r.get("submitted_at"),
+            r["user"].get("type") or "User",
+        )
+        for r in await get_all(ctx.gh, f"/repos/{ctx.repo}/pulls/{number}/reviews?per_page=100")
+        if r.get("user")
+    )
+    subject = PullRequest(
+        number,
+        str(user.get("login") or ""),
+        sha,
+        str(user.get("type") or "User"),
+        bool(pr.get("draft")),
+        str(pr.get("state") or "open"),
+    )
+    permissions = {
+        login: await _permission(ctx, login)
+        for login in approvers_to_check(subject, reviews, config)
+    }
+    result = evaluate(
+        GateInputs(
+            subject,
+            tickets,
+            contracts=_check(contracts_run) if contracts_run else None,
+            checks=tuple(_check(r) for r in runs),
+            reviews=reviews,
+            permissions=permissions,
+            config=config,
+        )
+    )
+    await _publish(ctx, sha, result, latest(runs, VERIFICATION_CHECK, ctx))
+    linked = _linked_pr(pr, "open", result.conclusion or "pending", runs)
+    for ticket, state in found:
+        if ticket.open:
+            await _refresh(ctx, ticket.number, linked, state)
+    return result
+
+
+async def reverify(
+    ctx: Context, numbers: set[int], skip: int = 0, open_prs: list[Json] | None = None
+) -> None:
+    """Re-evaluate the open PRs that link any of these tickets."""
+    if not numbers:
+        return
+    open_prs = open_prs if open_prs is not None else await list_open_prs(ctx)
+    for pr in open_prs:
+        if pr["number"] != skip and numbers & set(links(ctx, pr)):
+            await verify(ctx, pr, open_prs=open_prs)
+
+
+async def closed(ctx: Context, pr: Json) -> None:
+    """A merge (or close) reaches the tickets with the gate's verdict on the merged head."""
+    numbers = links(ctx, pr)
+    if not numbers:
+        return
+    runs = await runs_of(ctx, pr["head"]["sha"])
+    gate = latest(runs, VERIFICATION_CHECK, ctx)
+    verdict = None if gate is None else gate.get("conclusion") or "pending"
+    linked = _linked_pr(pr, "merged" if pr.get("merged") else "closed", verdict, runs)
+    for ticket, state in await _tickets(ctx, numbers, await ctx.config()):
+        await _refresh(ctx, ticket.number, linked, state)
+    await reverify(ctx, set(numbers), skip=int(pr["number"]))
