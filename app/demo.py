@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import re
 import socket
@@ -61,7 +62,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def describe(r: Request) -> str | None:
+def describe(r: Request, sandbox: SandboxServer) -> str | None:
     """One line for a write the app made, as a person reading the repository would see it."""
     body: Any = r.body if isinstance(r.body, dict) else {}
     path = r.path.removeprefix(f"/repos/{REPO}")
@@ -73,6 +74,8 @@ def describe(r: Request) -> str | None:
         verb = "assigns" if r.method == "POST" else "unassigns"
         return f"{verb} {', '.join('@' + a for a in body.get('assignees', []))} on #{m[1]}"
     if m := re.fullmatch(r"/issues/(\d+)/comments", path):
+        if body.get("body", "").startswith("<!-- baton:status -->"):
+            return f"posts the status comment on #{m[1]}"
         first = next((ln for ln in body.get("body", "").splitlines() if ln.strip()), "")
         return f"comments on #{m[1]}: {first[:110]}"
     if re.fullmatch(r"/issues/comments/\d+", path):
@@ -81,13 +84,15 @@ def describe(r: Request) -> str | None:
         return f"sets #{m[1]} {', '.join(f'{k}={v}' for k, v in body.items())}"
     if path == "/labels":
         return None  # label creation is bookkeeping
-    if path.startswith("/check-runs"):
+    if m := re.fullmatch(r"/check-runs(?:/(\d+))?", path):
+        runs = sandbox.world.repos[REPO].check_runs
+        name = body.get("name") or (runs[int(m[1])].name if m[1] else "")
         output = body.get("output") or {}
         state = body.get("conclusion") or body.get("status") or "updated"
         notes = len(output.get("annotations") or [])
         extra = f" ({notes} annotations)" if notes else ""
         title = output.get("title", "")
-        return f"check run {body.get('name', '')} {state}: {title}{extra}".replace("  ", " ")
+        return f"check run {name} {state}: {title}{extra}"
     return f"{r.method} {path}"
 
 
@@ -111,19 +116,34 @@ class Story:
         await self.settle()
         self.step += 1
         print(f"\n{self.step:>2}. {text}")
-        for r in self.sandbox.requests[self.mark :]:
-            if r.method != "GET" and r.status < 400 and r.auth == "installation":
-                line = describe(r)
-                if line:
-                    print(f"      baton {line}")
+        lines = [
+            describe(r, self.sandbox)
+            for r in self.sandbox.requests[self.mark :]
+            if r.method != "GET" and r.status < 400 and r.auth == "installation"
+        ]
+        for line in filter(None, lines):
+            print(f"      baton {line}")
+        if not any(lines):
+            print("      baton changes nothing")
         self.mark = len(self.sandbox.requests)
 
-    def status_json(self, number: int) -> str:
+    def annotations(self, name: str) -> None:
+        runs = [r for r in self.sandbox.world.repos[REPO].check_runs.values() if r.name == name]
+        for note in runs[-1].annotations[:3] if runs else []:
+            where = f"{note.get('path')}:{note.get('start_line')}"
+            print(f"      annotation at {where}: {str(note.get('message', ''))[:100]}")
+
+    def claims(self, number: int) -> str:
+        """The claims as an agent reads them: the JSON in the status comment."""
         repo = self.sandbox.world.repos[REPO]
         for c in repo.comments.values():
             if c.issue_number == number and c.body.startswith("<!-- baton:status -->"):
-                m = re.search(r"<!-- baton:state (.*?) -->", c.body, re.S)
-                return m[1] if m else ""
+                m = re.search(r"<!-- baton:state (\{.*?\}) -->", c.body, re.S)
+                state = json.loads(m[1]) if m else {}
+                return ", ".join(
+                    f"@{c['holder']} since {c['since']} ({c['note'] or 'no note'})"
+                    for c in state.get("claims", [])
+                )
         return ""
 
 
@@ -152,7 +172,7 @@ async def play(sandbox: SandboxServer, app: Any) -> None:
     await story.say("both agents assign themselves; the later one's delivery arrives first")
     back.comment(REPO, n, "/claim -- taking the refund endpoint")
     await story.say("backend-agent: /claim -- taking the refund endpoint")
-    print(f"      status comment JSON: {story.status_json(n)[:160]}...")
+    print(f"      the status comment's JSON now says: {story.claims(n)}")
 
     # A PR that drops the endpoint the frontend still calls.
     broken = BACKEND.replace(
@@ -162,6 +182,7 @@ async def play(sandbox: SandboxServer, app: Any) -> None:
         REPO, f"Rework orders (fixes #{n})", f"Fixes #{n}", "rework", {"api/orders.py": broken}
     )
     await story.say(f"backend-agent opens PR #{pr}, which removes POST /api/orders/{{id}}/refund")
+    story.annotations("Baton / contracts")
     back.push(REPO, pr, {"api/orders.py": BACKEND})
     await story.say(f"backend-agent pushes a fix to PR #{pr}")
     back.comment(REPO, n, "/done -- refund endpoint kept, tests in api/test_orders.py")

@@ -68,8 +68,10 @@ class GitHubAPI(gh_aiohttp.GitHubAPI):
         max_attempts: int = 5,
         sleep: Sleep = asyncio.sleep,
         on_request: Callable[[str, str], None] | None = None,
+        renew_token: Callable[[], Awaitable[str]] | None = None,
     ) -> None:
         super().__init__(session, USER_AGENT, oauth_token=oauth_token, base_url=base_url)
+        self._renew_token = renew_token
         self._jwt = jwt_token
         self._retry_base = retry_base
         self._max_attempts = max_attempts
@@ -97,6 +99,11 @@ class GitHubAPI(gh_aiohttp.GitHubAPI):
                 delay = backoff(attempt, self._retry_base)
                 log.warning("%s %s failed (%s), retry in %.2fs", method, url, exc, delay)
                 await self.sleep(delay)
+                continue
+            if status == 401 and self._renew_token is not None and attempt == 1:
+                # The token was revoked or expired early: renew it once and try again.
+                self.oauth_token = await self._renew_token()
+                headers = {**headers, "authorization": f"token {self.oauth_token}"}
                 continue
             if status >= 500 and attempt < self._max_attempts:
                 delay = backoff(attempt, self._retry_base)
@@ -149,7 +156,7 @@ class GitHubClient:
     def _count(self, _method: str, _url: str) -> None:
         self.requests += 1
 
-    def _api(self, **auth: str) -> GitHubAPI:
+    def _api(self, **auth: Any) -> GitHubAPI:
         return GitHubAPI(
             self._session,
             base_url=self._base_url,
@@ -189,7 +196,13 @@ class GitHubClient:
             return str(data["token"])
 
     async def installation_api(self, installation_id: int) -> GitHubAPI:
-        return self._api(oauth_token=await self.installation_token(installation_id))
+        async def renew() -> str:
+            self.forget_installation(installation_id)
+            return await self.installation_token(installation_id)
+
+        return self._api(
+            oauth_token=await self.installation_token(installation_id), renew_token=renew
+        )
 
     def forget_installation(self, installation_id: int) -> None:
         self._tokens.pop(installation_id, None)

@@ -119,8 +119,9 @@ def parse_spec(body: str | None, heading: str) -> Spec:
                 found_heading, level = True, depth
             continue
         task = _TASK.match(line) if level else None
-        if task:
-            items.append(Criterion((task.group(2) or "").strip()[:500], task.group(1) != " "))
+        text = (task.group(2) or "").strip()[:500] if task else ""
+        if text:  # an empty `- [ ]` (an untouched form prefill) is no criterion
+            items.append(Criterion(text, task.group(1) != " "))
             if len(items) >= MAX_ITEMS:
                 break
     return Spec(found_heading, tuple(items))

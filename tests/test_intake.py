@@ -181,3 +181,17 @@ async def test_missing_setting_exits_2_naming_it(missing: str, tmp_path: Path) -
     _, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 2
     assert missing in err.decode()
+
+
+async def test_an_expired_token_is_renewed_once_and_the_request_retried(tmp_path: Path) -> None:
+    async with running_stack(tmp_path, ECHO) as stack:
+        ann = stack.sandbox.person("ann")
+        ann.open_issue(REPO, "First", "body")
+        await stack.settle()
+        stack.sandbox.world.clock.advance(hours=2)  # GitHub tokens live one hour
+        ann.open_issue(REPO, "Second", "body")
+        await stack.settle()
+        assert comments(stack) == ["seen", "seen"]
+        tokens = [r for r in stack.sandbox.requests if r.path.endswith("/access_tokens")]
+        assert len(tokens) == 2
+        assert [r.status for r in stack.sandbox.requests if r.status == 401] == [401]

@@ -378,3 +378,10 @@ def test_planning_is_idempotent_and_leaves_one_status_label(
         assert w.status[0].lower() in {s.value for s in StatusLabel}
     elif w.ticket.state_reason == "not_planned":
         assert w.status == []
+
+
+def test_empty_task_items_are_not_criteria() -> None:
+    body = "### Acceptance criteria\n\n- [ ] \n- [ ]\n- [ ]   \n"
+    assert not parse_spec(body, "Acceptance criteria").ready
+    body += "- [x] refunds work\n"
+    assert parse_spec(body, "Acceptance criteria").total == 1
