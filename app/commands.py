@@ -15,6 +15,7 @@ from app import messages as msg
 from app.claim_board import Board
 from app.claims import MAX_NOTE, Actor, Claim, has_write
 from app.config import RepoConfig
+from app.markdown import prose_lines
 from app.status_comment import DoneReport
 
 KNOWN = ("claim", "release", "handoff", "done", "workload", "status")
@@ -24,7 +25,6 @@ MAX_LINE = 1_000
 
 # `/name` then whitespace or end: `/usr/bin` and `/path/to` are prose, not commands.
 _COMMAND = re.compile(r"^ {0,3}/([A-Za-z][\w-]*)(?:[ \t]+(.*))?$")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _QUOTE = re.compile(r"^ {0,3}>")
 _NOTE_SEP = re.compile(r"(?:^|\s)--(?:\s|$)")
 _LOGIN = re.compile(r"^@([A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?)$")
@@ -61,17 +61,8 @@ def parse_commands(body: str | None) -> list[Command]:
     if not body:
         return []
     found: list[Command] = []
-    fence: str | None = None
-    for raw in body[:MAX_BODY].splitlines():
+    for raw in prose_lines(body[:MAX_BODY]):
         line = raw[:MAX_LINE].rstrip()
-        opener = _FENCE.match(line)
-        if fence is not None:
-            if opener and opener.group(1)[0] == fence[0] and len(opener.group(1)) >= len(fence):
-                fence = None
-            continue
-        if opener:
-            fence = opener.group(1)
-            continue
         if _QUOTE.match(line):
             continue
         match = _COMMAND.match(line)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from app.markdown import prose_lines
+
 # GitHub caps a PR body at 65,536 characters; anything longer is not from GitHub.
 MAX_TEXT = 65_536
 MAX_LINKS = 50
@@ -13,7 +15,6 @@ _CLOSING = frozenset(
     {"close", "closes", "closed", "fix", "fixes", "fixed", "resolve", "resolves", "resolved"}
 )
 
-_FENCE_OPEN = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})")
 # A code span ends at its matching backtick run, and never crosses a blank line.
 _INLINE_CODE = re.compile(r"(?<!`)(`+)(?!`)(?:(?!\n[ \t]*\n).)*?(?<!`)\1(?!`)", re.DOTALL)
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
@@ -38,19 +39,7 @@ class Link:
 def strip_code(text: str) -> str:
     """Blank out fenced code blocks, inline code spans and HTML comments (PR templates)."""
     text = _HTML_COMMENT.sub(" ", text)
-    kept: list[str] = []
-    fence = ""
-    for line in text.splitlines():
-        if fence:
-            stripped = line.strip()
-            if stripped.startswith(fence) and set(stripped) == {fence[0]}:
-                fence = ""
-            continue
-        if m := _FENCE_OPEN.match(line):
-            fence = m.group("fence")
-            continue
-        kept.append(line)
-    return _INLINE_CODE.sub(" ", "\n".join(kept))
+    return _INLINE_CODE.sub(" ", "\n".join(prose_lines(text)))
 
 
 def links(title: str, body: str | None, repo_full_name: str) -> list[Link]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from app.claims import Actor
 from app.config import RepoConfig
+from app.markdown import prose_lines
 from app.messages import ROLE_PREFIX, UNNAMED_ROLE, StatusLabel
 
 MAX_BODY = 65_536  # GitHub's limit on an issue body
@@ -17,7 +18,6 @@ MAX_ROLES = 10  # GitHub allows 10 assignees per issue
 
 _HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _TASK = re.compile(r"^\s{0,12}(?:[-*+]|\d{1,9}[.)])[ \t]+\[([ xX])\](?:[ \t]+(.*))?$")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
 @dataclass(frozen=True)
@@ -98,16 +98,7 @@ def parse_spec(body: str | None, heading: str) -> Spec:
     found_heading = False
     level = 0  # 0: outside a criteria section
     items: list[Criterion] = []
-    fence: str | None = None
-    for line in (body or "")[:MAX_BODY].splitlines():
-        opener = _FENCE.match(line)
-        if fence is not None:
-            if opener and opener.group(1)[0] == fence[0] and len(opener.group(1)) >= len(fence):
-                fence = None
-            continue
-        if opener:
-            fence = opener.group(1)
-            continue
+    for line in prose_lines((body or "")[:MAX_BODY]):
         head = _HEADING.match(line)
         if head:
             depth = len(head.group(1))
