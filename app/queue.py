@@ -107,9 +107,13 @@ class DeliveryStore:
         row = self._db.execute("SELECT MIN(next_at) FROM deliveries WHERE status='pending'")
         return row.fetchone()[0]
 
-    def finish(self, seq: int) -> None:
+    def finish(self, seqs: list[int]) -> None:
         # The body is no longer needed; the id stays for deduplication.
-        self._db.execute("UPDATE deliveries SET status='done', body=NULL WHERE seq=?", (seq,))
+        self._db.execute("BEGIN IMMEDIATE")
+        self._db.executemany(
+            "UPDATE deliveries SET status='done', body=NULL WHERE seq=?", [(s,) for s in seqs]
+        )
+        self._db.execute("COMMIT")
 
     def retry(self, seq: int, attempts: int, next_at: float, error: str) -> None:
         self._db.execute(
@@ -212,6 +216,7 @@ class Worker:
         self._loop_task: asyncio.Task[None] | None = None
         self._stopping = False
         self._idle = asyncio.Event()
+        self._finished: list[Delivery] = []
 
     def notify(self) -> None:
         self._wake.set()
@@ -234,6 +239,7 @@ class Worker:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        self._flush_finished()
 
     async def wait_idle(self, timeout: float = 10.0) -> None:
         """For tests and the demo: until nothing is running and nothing is ready to run."""
@@ -263,8 +269,10 @@ class Worker:
 
     async def _work(self, delivery: Delivery) -> None:
         token = delivery_id_var.set(delivery.id)
+        handled = False
         try:
             await self._handler(delivery)
+            handled = True
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -277,10 +285,28 @@ class Worker:
                 delay = random.uniform(0.5, 1.0) * self._retry_base * 2 ** (attempts - 1)
                 self._store.retry(delivery.seq, attempts, time.time() + delay, error)
                 log.warning("try %d failed (%s); again in %.2fs", attempts, error, delay)
-        else:
-            self._store.finish(delivery.seq)
         finally:
             delivery_id_var.reset(token)
-            self._busy.pop(delivery.key, None)
-            self._idle.set()
-            self._wake.set()
+            if handled:
+                self._finish_later(delivery)
+            else:
+                self._release([delivery.key])
+
+    def _finish_later(self, delivery: Delivery) -> None:
+        """Deliveries finished in one turn of the loop share one commit; each keeps its key
+        busy until then, so it cannot be picked up again."""
+        self._finished.append(delivery)
+        if len(self._finished) == 1:
+            asyncio.get_running_loop().call_soon(self._flush_finished)
+
+    def _flush_finished(self) -> None:
+        batch, self._finished = self._finished, []
+        if batch:
+            self._store.finish([d.seq for d in batch])
+            self._release([d.key for d in batch])
+
+    def _release(self, keys: list[str]) -> None:
+        for key in keys:
+            self._busy.pop(key, None)
+        self._idle.set()
+        self._wake.set()
