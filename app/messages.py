@@ -201,3 +201,14 @@ def usage(problem: str, roles: tuple[str, ...]) -> str:
     if named:
         text += "\n\nRoles of this ticket: " + ", ".join(f"`{r}`" for r in named) + "."
     return text
+
+
+# The commands that change a ticket's claims or evidence (and so its verification).
+CLAIM_COMMANDS = frozenset({"claim", "release", "handoff", "done"})
+
+
+def no_ticket(actor: str, command: str) -> str:
+    return (
+        f"{who(actor)}, this pull request links no ticket, so `/{command}` has nothing to act on. "
+        "Link one in its description with `Fixes #N` or `Refs #N`, or comment on the ticket."
+    )

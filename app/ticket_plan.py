@@ -134,7 +134,7 @@ def plan(
             if remove:
                 work.comments.append(msg.released_on_close(remove))
         for event in commands:  # nothing to claim on a closed ticket: say so
-            if event.command.name in ("claim", "handoff", "release", "done"):
+            if event.command.name in msg.CLAIM_COMMANDS:
                 work.comments.append(msg.ticket_closed(event.actor.login))
     comments += work.comments
 

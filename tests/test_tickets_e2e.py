@@ -482,7 +482,7 @@ async def test_activity_of_the_holder_keeps_the_claim(tmp_path: Path) -> None:
         age(stack, hours=4)
         ada.comment(REPO, n, "still on it")
         await stack.settle()
-        # A draft: a PR ready for review would move the ticket to validation, out of the sweep.
+        # A draft keeps the ticket in progress (a PR ready for review: validation, swept alike).
         pr = ada.open_pr(
             REPO, "Refund API", f"Refs #{n}", "refunds", {"api.py": b"x = 1\n"}, draft=True
         )
@@ -496,6 +496,26 @@ async def test_activity_of_the_holder_keeps_the_claim(tmp_path: Path) -> None:
         age(stack, minutes=20)
         await stack.sweep()
         assert "will be released" in said(stack, n)[-1]
+        assert violations(stack.sandbox.requests) == []
+
+
+async def test_a_stale_claim_under_review_is_warned_then_released(tmp_path: Path) -> None:
+    config = b"claims:\n  stale_after: 2h\n  release_after: 5h\n"
+    async with running_stack(tmp_path, files={".github/baton.yml": config}) as stack:
+        n = await claimed(stack)
+        ada = stack.sandbox.person("ada[bot]", "Bot")
+        ada.open_pr(REPO, "Refund API", f"Fixes #{n}", "refunds", {"api.py": b"x = 1\n"})
+        await stack.settle()
+        assert labels(stack, n) == ["status: validation"] and said(stack, n) == []
+        age(stack, hours=2, minutes=1)
+        await stack.sweep()
+        [warning] = said(stack, n)
+        assert warning.startswith("@ada[bot]") and "will be released" in warning
+        age(stack, hours=3)
+        await stack.sweep()
+        assert assignees(stack, n) == [] and holders(stack, n) == []
+        assert "was released" in said(stack, n)[-1]
+        assert labels(stack, n) == ["status: validation"]  # the PR still awaits review
         assert violations(stack.sandbox.requests) == []
 
 
@@ -514,6 +534,28 @@ async def test_a_verified_merge_reported_by_the_checks_shell_closes_the_ticket_a
     state = status(stack, n)[1]
     assert state["prs"][0]["state"] == "merged" and state["claims"] == []
     assert said(stack, n) == []  # no reopening: the merge was verified
+
+
+async def test_a_pr_edited_to_link_another_ticket_leaves_the_old_ones_status(stack: Stack) -> None:
+    n, other = await claimed(stack), await ready_ticket(stack)
+    ada = stack.sandbox.person("ada[bot]", "Bot")
+    pr = ada.open_pr(REPO, "Refund API", f"Fixes #{n}", "refunds", {"api.py": b"x = 1\n"})
+    await stack.settle()
+    assert [p["number"] for p in status(stack, n)[1]["prs"]] == [pr]
+    assert labels(stack, n) == ["status: validation"]
+
+    ada.edit_issue(REPO, pr, body=f"Refs #{other}")  # the body no longer links #n
+    await stack.settle()
+    assert status(stack, n)[1]["prs"] == [] and labels(stack, n) == ["status: in-progress"]
+    assert [p["number"] for p in status(stack, other)[1]["prs"]] == [pr]
+
+    ada.edit_issue(REPO, pr, title=f"Refund API, refs #{n}", body="")  # links by title only
+    await stack.settle()
+    assert [p["number"] for p in status(stack, n)[1]["prs"]] == [pr]
+    assert status(stack, other)[1]["prs"] == []  # the body's old link is gone
+    ada.edit_issue(REPO, pr, title="Refund API")
+    await stack.settle()
+    assert status(stack, n)[1]["prs"] == [] and said(stack, n) == []
 
 
 # --- request economy -------------------------------------------------------------------------

@@ -5,8 +5,6 @@ this module decides which events reach them.
 
 from __future__ import annotations
 
-import logging
-
 from gidgethub import routing, sansio
 
 from app.commands import parse_commands
@@ -23,17 +21,17 @@ from app.handlers.check_runs import (
     with_run,
 )
 from app.handlers.contracts_run import contracts
-from app.handlers.gate import closed, links, reverify, verify
+from app.handlers.gate import closed, reverify, verify
+from app.handlers.lookups import before_edit, links, sweep_each
+from app.messages import CLAIM_COMMANDS
 from app.verification import PASSING_CONCLUSIONS, VERIFICATION_CHECK
 
 __all__ = ["contracts", "router", "sweep", "verify"]
 
-log = logging.getLogger(__name__)
 router = routing.Router()
 
 SCAN_ACTIONS = ("opened", "synchronize", "reopened", "ready_for_review")
 TICKET_ACTIONS = ("edited", "labeled", "unlabeled", "assigned", "unassigned", "closed", "reopened")
-CLAIM_COMMANDS = frozenset({"claim", "release", "handoff", "done"})
 
 
 async def on_pull_request(event: sansio.Event, ctx: Context) -> None:
@@ -52,8 +50,7 @@ async def on_pull_request(event: sansio.Event, ctx: Context) -> None:
         except Exception as exc:  # still show the gate (waiting on contracts), then retry
             failed = exc
     if action in ("opened", "reopened", "edited"):  # rivals on the same tickets change
-        old = {k: (changes.get(k) or {}).get("from", pr.get(k)) for k in ("title", "body")}
-        linked = set(links(ctx, pr)) | set(links(ctx, old))
+        linked = set(links(ctx, pr)) | set(links(ctx, before_edit(pr, changes)))
         open_prs = await list_open_prs(ctx) if linked else []
         await verify(ctx, pr, open_prs=open_prs, runs=runs)
         await reverify(ctx, linked, skip=int(pr["number"]), open_prs=open_prs)
@@ -171,16 +168,11 @@ async def sweep(ctx: Context) -> None:
     """Re-evaluate the open PRs whose checks are missing or waiting: missed deliveries heal.
     About two requests per settled PR, a handful more per waiting one."""
     open_prs = await list_open_prs(ctx)
-    failed: list[Exception] = []
-    for pr in open_prs:
-        try:
-            runs = await runs_of(ctx, pr["head"]["sha"])
-            if _settled(ctx, pr, runs):
-                continue
+
+    async def visit(pr: Json) -> None:
+        runs = await runs_of(ctx, pr["head"]["sha"])
+        if not _settled(ctx, pr, runs):
             runs = with_run(runs, await contracts(ctx, pr, runs))
             await verify(ctx, pr, open_prs=open_prs, runs=runs)
-        except Exception as exc:  # one broken PR must not stop the others
-            log.exception("%s: sweep of #%s failed", ctx.repo, pr.get("number"))
-            failed.append(exc)
-    if failed:
-        raise failed[0]
+
+    await sweep_each(ctx, open_prs, visit)

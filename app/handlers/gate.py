@@ -15,8 +15,8 @@ from app.contracts_check import CONTRACTS_CHECK, create_body, update_body
 from app.dispatch import Context
 from app.github import get_all, is_not_found
 from app.handlers.check_runs import Json, latest, list_open_prs, runs_of
-from app.linking import linked_tickets
-from app.messages import STATUS_MARKER
+from app.handlers.lookups import links, permission
+from app.handlers.status_store import load_status
 from app.status_comment import LinkedPR, State, parse
 from app.tickets import Ticket as Issue
 from app.tickets import is_ticket, parse_spec, roles_of
@@ -32,13 +32,6 @@ from app.verification import (
     approvers_to_check,
     evaluate,
 )
-
-MAX_TICKETS = 20  # linked tickets looked up per PR
-
-
-def links(ctx: Context, pr: Json) -> list[int]:
-    """The tickets a PR (or its old title and body) links, bounded."""
-    return linked_tickets(pr.get("title") or "", pr.get("body"), ctx.repo)[:MAX_TICKETS]
 
 
 def _check(run: Json) -> CheckRun:
@@ -56,15 +49,6 @@ def _check_states(runs: list[Json]) -> tuple[tuple[str, str], ...]:
     )
 
 
-async def _status_state(ctx: Context, number: int) -> State | None:
-    """The ticket's state as the tickets shell recorded it in its status comment."""
-    for c in await get_all(ctx.gh, f"/repos/{ctx.repo}/issues/{number}/comments?per_page=100"):
-        body = c.get("body") or ""
-        if (c.get("user") or {}).get("login") == ctx.bot_login and body.startswith(STATUS_MARKER):
-            return parse(body)
-    return None
-
-
 async def _ticket(ctx: Context, number: int, config: RepoConfig) -> tuple[Ticket, State | None]:
     data = await ctx.gh.getitem(f"/repos/{ctx.repo}/issues/{number}")
     issue = Issue.from_github(data)
@@ -72,8 +56,8 @@ async def _ticket(ctx: Context, number: int, config: RepoConfig) -> tuple[Ticket
         raise LookupError(number)
     spec = parse_spec(issue.body, config.tickets.criteria_heading)
     roles = roles_of(issue.labels)
-    listed = issue.state == "open" and data.get("comments")  # no comments: no status comment
-    state = await _status_state(ctx, number) if listed else None
+    # The ticket's state as the tickets shell recorded it in its status comment.
+    state = parse((await load_status(ctx, number, data))[1]) if issue.state == "open" else None
     if state is not None:
         claims = {c.role: c.holder for c in state.claims if c.ended_at is None}
         done = frozenset(d.role for d in state.done)
@@ -106,17 +90,6 @@ async def _tickets(
             if not is_not_found(exc) and getattr(exc, "status_code", 0) != 410:
                 raise
     return found
-
-
-async def _permission(ctx: Context, login: str) -> str:
-    url = f"/repos/{ctx.repo}/collaborators/{{login}}/permission"
-    try:
-        data = await ctx.gh.getitem(url, {"login": login})
-    except Exception as exc:
-        if is_not_found(exc):
-            return "none"
-        raise
-    return str(data.get("permission") or "none")
 
 
 async def _publish(ctx: Context, sha: str, result: GateResult, current: Json | None) -> None:
@@ -208,7 +181,7 @@ async def verify(
         str(pr.get("state") or "open"),
     )
     permissions = {
-        login: await _permission(ctx, login)
+        login: await permission(ctx, login)
         for login in approvers_to_check(subject, reviews, config)
     }
     result = evaluate(

@@ -1,29 +1,37 @@
 """Tickets and claims shell (SPEC 4, 5): fetch a ticket's state, plan with the core, apply.
 
-The status comment's id and body are cached per (repo, number) in the dispatcher's shared cache:
-only the app writes that comment, each write refreshes the copy from GitHub's answer, a failed
-write or an edit by someone else drops it, and a restart starts from GitHub again.
+The status comment is read and written through `status_store` (cached); permissions, open
+claims and assignment events come from `lookups`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import weakref
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
 from gidgethub import BadRequest, routing, sansio
 
-from app.claims import Actor, AssignmentEvent, WorkItem, parse_time
+from app.claims import Actor, parse_time
 from app.commands import CommandEvent, from_comment
 from app.config import RepoConfig
 from app.dispatch import Context
 from app.github import is_not_found
-from app.linking import linked_tickets
-from app.messages import STATUS_MARKER, StatusLabel
+from app.handlers.lookups import (
+    Json,
+    assigned_to,
+    assignment_events,
+    before_edit,
+    links,
+    list_bounded,
+    permission,
+    sweep_each,
+    work_items,
+)
+from app.handlers.status_store import forget_status, load_status, save_status
+from app.messages import CLAIM_COMMANDS, StatusLabel, no_ticket
 from app.status_comment import LinkedPR
 from app.ticket_plan import Plan, plan
 from app.tickets import Ticket, is_ticket
@@ -31,16 +39,10 @@ from app.tickets import Ticket, is_ticket
 log = logging.getLogger(__name__)
 router = routing.Router()
 
-Json = dict[str, Any]
-MAX_ITEMS = 2_000  # per listing (events, comments, open claims, swept tickets)
-MAX_LINKED = 20  # tickets one PR comment or push reaches
+# Where claims can go stale: in progress, and under review (a claim stays through review).
+SWEPT = (StatusLabel.IN_PROGRESS, StatusLabel.VALIDATION)
 LOOKUP_ROUNDS = 3
 EVENT_WAITS = (0.5, 2.0)  # seconds, for an assignment GitHub does not list yet
-CLAIM_COMMANDS = frozenset({"claim", "release", "handoff", "done"})
-NO_TICKET = (
-    "{who}, this pull request links no ticket, so `/{name}` has nothing to act on. "
-    "Link one in its description with `Fixes #N` or `Refs #N`, or comment on the ticket."
-)
 
 # One plan at a time per ticket in this process: PR comments and PR news reach a ticket
 # outside the delivery queue's per-issue order.
@@ -49,92 +51,6 @@ _locks: weakref.WeakValueDictionary[tuple[str, int], asyncio.Lock] = weakref.Wea
 
 def _lock(repo: str, number: int) -> asyncio.Lock:
     return _locks.setdefault((repo.lower(), number), asyncio.Lock())
-
-
-async def _list(ctx: Context, url: str, url_vars: Mapping[str, Any] | None = None) -> list[Json]:
-    items: list[Json] = []
-    async for item in ctx.gh.getiter(url, url_vars or {}):
-        items.append(item)
-        if len(items) >= MAX_ITEMS:
-            log.warning("%s: %s listed more than %d items; using those", ctx.repo, url, MAX_ITEMS)
-            break
-    return items
-
-
-# --- the status comment, cached -----------------------------------------------------------
-
-
-def _key(ctx: Context, number: int) -> str:
-    return f"baton-status:{ctx.repo.lower()}#{number}"
-
-
-def _remember(ctx: Context, number: int, comment: Json) -> None:
-    data = {"id": int(comment["id"]), "body": str(comment.get("body") or "")}
-    ctx.blobs[_key(ctx, number)] = json.dumps(data).encode()
-
-
-async def _status(ctx: Context, number: int, issue: Json) -> tuple[int | None, str | None]:
-    """(id, body) of the app's status comment on the ticket, or (None, None)."""
-    cached = ctx.blobs.get(_key(ctx, number))
-    if cached is not None:
-        data = json.loads(cached)
-        return int(data["id"]), str(data["body"])
-    if not issue.get("comments"):  # no comments at all: no need to list them
-        return None, None
-    for c in await _list(ctx, f"/repos/{ctx.repo}/issues/{number}/comments?per_page=100"):
-        body = str(c.get("body") or "")
-        if (c.get("user") or {}).get("login") == ctx.bot_login and body.startswith(STATUS_MARKER):
-            _remember(ctx, number, c)
-            return int(c["id"]), body
-    return None, None
-
-
-async def _save_status(ctx: Context, number: int, comment_id: int | None, body: str) -> None:
-    ctx.blobs.pop(_key(ctx, number), None)  # until GitHub confirms the new body
-    saved = None
-    if comment_id is not None:
-        try:
-            url = f"/repos/{ctx.repo}/issues/comments/{comment_id}"
-            saved = await ctx.gh.patch(url, data={"body": body})
-        except BadRequest as exc:
-            if not is_not_found(exc):
-                raise
-            log.warning("%s#%d: the status comment was deleted; posting it again", ctx.repo, number)
-    if saved is None:
-        saved = await ctx.gh.post(
-            f"/repos/{ctx.repo}/issues/{number}/comments", data={"body": body}
-        )
-    _remember(ctx, number, saved)
-
-
-# --- lookups ------------------------------------------------------------------------------
-
-
-async def _events(ctx: Context, number: int) -> list[AssignmentEvent]:
-    items = await _list(ctx, f"/repos/{ctx.repo}/issues/{number}/events?per_page=100")
-    return [e for e in map(AssignmentEvent.from_github, items) if e is not None]
-
-
-async def _permission(ctx: Context, login: str) -> str:
-    url = f"/repos/{ctx.repo}/collaborators/{{user}}/permission"
-    try:
-        data = await ctx.gh.getitem(url, {"user": login})
-    except BadRequest as exc:
-        if is_not_found(exc):  # not a user GitHub knows
-            return "none"
-        raise
-    return str(data.get("permission") or "none")
-
-
-async def _assigned_to(ctx: Context, login: str) -> list[Json]:
-    """The open issues (and PRs) assigned to `login`: an agent's claims, from one listing."""
-    url = f"/repos/{ctx.repo}/issues{{?assignee,state,per_page}}"
-    return await _list(ctx, url, {"assignee": login, "state": "open", "per_page": 100})
-
-
-def _work(items: Sequence[Json], config: RepoConfig) -> list[WorkItem]:
-    tickets = [i for i in items if is_ticket(Ticket.from_github(i), config)]
-    return [WorkItem(int(i["number"]), str(i.get("title") or "")) for i in tickets]
 
 
 async def _decide(ctx: Context, ticket: Ticket, config: RepoConfig, inputs: Json) -> Plan:
@@ -146,9 +62,9 @@ async def _decide(ctx: Context, ticket: Ticket, config: RepoConfig, inputs: Json
         if not result.needs:
             return result
         for login in sorted(result.needs.permissions - permissions.keys()):
-            permissions[login] = await _permission(ctx, login)
+            permissions[login] = await permission(ctx, login)
         for login in sorted(result.needs.workloads - workloads.keys()):
-            workloads[login] = _work(await _assigned_to(ctx, login), config)
+            workloads[login] = work_items(await assigned_to(ctx, login), config)
     raise RuntimeError(f"{ctx.repo}#{ticket.number}: the plan kept asking for lookups")
 
 
@@ -197,7 +113,7 @@ async def _apply(ctx: Context, ticket: Ticket, p: Plan, status_id: int | None) -
             if not is_not_found(exc):  # already gone
                 raise
     if p.status_comment is not None:
-        await _save_status(ctx, ticket.number, status_id, p.status_comment)
+        await save_status(ctx, ticket.number, status_id, p.status_comment)
 
 
 async def _refresh(
@@ -222,8 +138,8 @@ async def _refresh(
         inputs.update(unlink_prs=unlink, permissions={}, workloads={}, now=ctx.clock())
         issue = None
         if agent is not None:
-            listed = await _assigned_to(ctx, agent)
-            inputs["workloads"][agent.lower()] = _work(listed, config)
+            listed = await assigned_to(ctx, agent)
+            inputs["workloads"][agent.lower()] = work_items(listed, config)
             issue = next((i for i in listed if i.get("number") == number), None)
         issue = issue or await ctx.gh.getitem(base)
         ticket = Ticket.from_github(issue)
@@ -231,16 +147,16 @@ async def _refresh(
             holder is not None and holder.lower() not in {a.key for a in ticket.assignees}
         ):
             return
-        status_id, inputs["status_body"] = await _status(ctx, number, issue)
+        status_id, inputs["status_body"] = await load_status(ctx, number, issue)
         # No assignees and no status comment: no claim, current or past, for events to order.
         skip_events = not ticket.assignees and status_id is None
-        inputs["events"] = [] if skip_events else await _events(ctx, number)
+        inputs["events"] = [] if skip_events else await assignment_events(ctx, number)
         result = await _decide(ctx, ticket, config, inputs)
         for wait in EVENT_WAITS:
             if not result.incomplete:
                 break
             await asyncio.sleep(wait)
-            inputs["events"] = await _events(ctx, number)
+            inputs["events"] = await assignment_events(ctx, number)
             result = await _decide(ctx, ticket, config, inputs)
         if close_verified and ticket.state == "open" and any(p.verified_merge for p in prs or ()):
             closed = await ctx.gh.patch(base, data={"state": "closed", "state_reason": "completed"})
@@ -301,13 +217,13 @@ async def on_comment(event: sansio.Event, ctx: Context) -> None:
             await _refresh(ctx, number, config, commands=commands, activity=activity)
         return
     commands = from_comment(body, actor, when, cid, pr=number)
-    tickets = linked_tickets(issue.get("title") or "", issue.get("body"), ctx.repo)[:MAX_LINKED]
+    tickets = links(ctx, issue)
     holder = None if commands else actor.login
     for ticket in tickets:
         await _refresh(ctx, ticket, config, commands=commands, activity=activity, holder=holder)
     asked = [c.command.name for c in commands if c.command.name in CLAIM_COMMANDS]
     if asked and not tickets:
-        text = NO_TICKET.format(who=f"@{actor.login}", name=asked[0])
+        text = no_ticket(actor.login, asked[0])
         await ctx.gh.post(f"/repos/{ctx.repo}/issues/{number}/comments", data={"body": text})
 
 
@@ -316,10 +232,7 @@ async def on_comment(event: sansio.Event, ctx: Context) -> None:
 async def on_comment_changed(event: sansio.Event, ctx: Context) -> None:
     """Someone else edited or deleted our status comment: drop the cached copy. Edited
     commands are not run again."""
-    number = int(event.data["issue"]["number"])
-    cached = ctx.blobs.get(_key(ctx, number))
-    if cached is not None and json.loads(cached)["id"] == event.data["comment"]["id"]:
-        ctx.blobs.pop(_key(ctx, number), None)
+    forget_status(ctx, int(event.data["issue"]["number"]), event.data["comment"]["id"])
 
 
 @router.register("pull_request", action="opened")
@@ -329,28 +242,44 @@ async def on_push(event: sansio.Event, ctx: Context) -> None:
     pr, sender = event.data["pull_request"], Actor.from_github(event.data.get("sender"))
     if sender is None:
         return
-    tickets = linked_tickets(pr.get("title") or "", pr.get("body"), ctx.repo)[:MAX_LINKED]
     when = parse_time(pr.get("updated_at")) or ctx.clock()
     config = await ctx.config()
-    for ticket in tickets:
+    for ticket in links(ctx, pr):
         await _refresh(ctx, ticket, config, activity={sender.login: when}, holder=sender.login)
 
 
+@router.register("pull_request", action="edited")
+async def on_pr_edited(event: sansio.Event, ctx: Context) -> None:
+    """A PR edited so that it no longer links a ticket leaves that ticket's status comment
+    (the checks shell reports the PR to the tickets it links now)."""
+    pr, changes = event.data["pull_request"], event.data.get("changes") or {}
+    if "title" not in changes and "body" not in changes:
+        return
+    dropped = set(links(ctx, before_edit(pr, changes))) - set(links(ctx, pr))
+    for number in sorted(dropped):
+        try:
+            await refresh_ticket(ctx, number, unlink=(int(pr["number"]),))
+        except BadRequest as exc:  # the old text named an issue that is gone (or never was)
+            if not is_not_found(exc) and exc.status_code != 410:
+                raise
+
+
 async def sweep(ctx: Context) -> None:
-    """Stale claims: warned, then released, at the configured times. One listing of the
-    in-progress tickets, then each ticket afresh (under its lock, so never from a stale copy)."""
+    """Stale claims: warned, then released, at the configured times. One listing per swept
+    status (GitHub's `labels` filter wants every label it names), then each ticket afresh (under
+    its lock, so never from a stale copy). A ticket under review without assignees holds no
+    claim: it is left alone."""
     config = await ctx.config()
     url = f"/repos/{ctx.repo}/issues{{?state,labels,per_page}}"
-    label = StatusLabel.IN_PROGRESS.value
-    listed = await _list(ctx, url, {"state": "open", "labels": label, "per_page": 100})
-    failed: list[Exception] = []
-    for issue in listed:
-        if "pull_request" in issue:
-            continue
-        try:
-            await _refresh(ctx, int(issue["number"]), config)
-        except Exception as exc:  # one broken ticket must not stop the others
-            log.exception("%s: sweep of #%s failed", ctx.repo, issue.get("number"))
-            failed.append(exc)
-    if failed:
-        raise failed[0]
+    found: dict[int, Json] = {}
+    for status in SWEPT:
+        query = {"state": "open", "labels": status.value, "per_page": 100}
+        for issue in await list_bounded(ctx, url, query):
+            claimable = status is StatusLabel.IN_PROGRESS or issue.get("assignees")
+            if "pull_request" not in issue and claimable:
+                found[int(issue["number"])] = issue
+
+    async def visit(issue: Json) -> None:
+        await _refresh(ctx, int(issue["number"]), config)
+
+    await sweep_each(ctx, found.values(), visit)

@@ -1,0 +1,73 @@
+"""A ticket's status comment (SPEC 5): find it, write it, and keep a copy. The tickets shell
+writes it; the verification gate reads the ticket's recorded state from it too.
+
+The comment's id and body are cached per (repo, number) in the dispatcher's shared cache: only
+the app writes that comment, each write refreshes the copy from GitHub's answer, a failed write
+or an edit by someone else drops it, and a restart starts from GitHub again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from gidgethub import BadRequest
+
+from app.dispatch import Context
+from app.github import is_not_found
+from app.handlers.lookups import Json, list_bounded
+from app.messages import STATUS_MARKER
+
+log = logging.getLogger(__name__)
+
+
+def _key(ctx: Context, number: int) -> str:
+    return f"baton-status:{ctx.repo.lower()}#{number}"
+
+
+def _remember(ctx: Context, number: int, comment: Json) -> None:
+    data = {"id": int(comment["id"]), "body": str(comment.get("body") or "")}
+    ctx.blobs[_key(ctx, number)] = json.dumps(data).encode()
+
+
+async def load_status(ctx: Context, number: int, issue: Json) -> tuple[int | None, str | None]:
+    """(id, body) of the app's status comment on the ticket, or (None, None)."""
+    cached = ctx.blobs.get(_key(ctx, number))
+    if cached is not None:
+        data = json.loads(cached)
+        return int(data["id"]), str(data["body"])
+    if not issue.get("comments"):  # no comments at all: no need to list them
+        return None, None
+    for c in await list_bounded(ctx, f"/repos/{ctx.repo}/issues/{number}/comments?per_page=100"):
+        body = str(c.get("body") or "")
+        if (c.get("user") or {}).get("login") == ctx.bot_login and body.startswith(STATUS_MARKER):
+            _remember(ctx, number, c)
+            return int(c["id"]), body
+    return None, None
+
+
+async def save_status(ctx: Context, number: int, comment_id: int | None, body: str) -> None:
+    """Edit the status comment in place, or post it (again, if someone deleted it)."""
+    ctx.blobs.pop(_key(ctx, number), None)  # until GitHub confirms the new body
+    saved = None
+    if comment_id is not None:
+        try:
+            url = f"/repos/{ctx.repo}/issues/comments/{comment_id}"
+            saved = await ctx.gh.patch(url, data={"body": body})
+        except BadRequest as exc:
+            if not is_not_found(exc):
+                raise
+            log.warning("%s#%d: the status comment was deleted; posting it again", ctx.repo, number)
+    if saved is None:
+        saved = await ctx.gh.post(
+            f"/repos/{ctx.repo}/issues/{number}/comments", data={"body": body}
+        )
+    _remember(ctx, number, saved)
+
+
+def forget_status(ctx: Context, number: int, comment_id: int) -> None:
+    """Someone else edited or deleted comment `comment_id`: if it is the cached status comment,
+    drop the copy, so the next read goes to GitHub."""
+    cached = ctx.blobs.get(_key(ctx, number))
+    if cached is not None and json.loads(cached)["id"] == comment_id:
+        ctx.blobs.pop(_key(ctx, number), None)
