@@ -564,7 +564,7 @@ async def test_a_pr_edited_to_link_another_ticket_leaves_the_old_ones_status(sta
 async def test_a_claim_by_assignment_costs_at_most_five_requests_and_a_replay_none(
     tmp_path: Path,
 ) -> None:
-    async with running_stack(tmp_path, ONLY_TICKETS) as stack:
+    async with running_stack(tmp_path) as stack:  # the whole app, PR checks included
         bolt = stack.sandbox.person("bolt[bot]", "Bot")
         first, second = await ready_ticket(stack), await ready_ticket(stack)
         bolt.assign(REPO, first)  # warms the caches: token, config, labels

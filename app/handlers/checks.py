@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from gidgethub import routing, sansio
 
+from app import status_comment
 from app.commands import parse_commands
 from app.contracts_check import CONTRACTS_CHECK
 from app.dispatch import Context
@@ -23,6 +24,7 @@ from app.handlers.check_runs import (
 from app.handlers.contracts_run import contracts
 from app.handlers.gate import closed, reverify, verify
 from app.handlers.lookups import before_edit, links, sweep_each
+from app.handlers.status_store import load_status
 from app.messages import CLAIM_COMMANDS
 from app.verification import PASSING_CONCLUSIONS, VERIFICATION_CHECK
 
@@ -128,8 +130,17 @@ async def on_check_suite(event: sansio.Event, ctx: Context) -> None:
 
 async def on_ticket(event: sansio.Event, ctx: Context) -> None:
     issue = event.data["issue"]
-    if "pull_request" not in issue:
+    if "pull_request" not in issue and await _may_have_open_prs(ctx, issue):
         await reverify(ctx, {int(issue["number"])})
+
+
+async def _may_have_open_prs(ctx: Context, issue: Json) -> bool:
+    """The status comment lists the PRs that link the ticket (the tickets handler, which runs
+    first, has just cached it): with none open, there is no gate to re-evaluate and no need to
+    list the repository's PRs. Without a status comment, assume there may be."""
+    _, body = await load_status(ctx, int(issue["number"]), issue)
+    state = status_comment.parse(body)
+    return state is None or any(pr.state == "open" for pr in state.prs)
 
 
 for _action in TICKET_ACTIONS:
@@ -143,7 +154,8 @@ async def on_command(event: sansio.Event, ctx: Context) -> None:
         return
     issue = event.data["issue"]
     if "pull_request" not in issue:
-        await reverify(ctx, {int(issue["number"])})
+        if await _may_have_open_prs(ctx, issue):
+            await reverify(ctx, {int(issue["number"])})
         return
     pr = await ctx.gh.getitem(f"/repos/{ctx.repo}/pulls/{issue['number']}")
     if pr.get("state") == "open":
