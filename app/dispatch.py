@@ -6,9 +6,8 @@ import base64
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import cachetools
 import orjson
@@ -68,7 +67,6 @@ class Context:
     clock: Clock
     configs: ConfigStore
     blobs: cachetools.LRUCache[str, bytes]
-    extras: dict[str, Any] = field(default_factory=dict)
 
     async def config(self) -> RepoConfig:
         return await self.configs.get(self.gh, self.repo)
@@ -115,9 +113,8 @@ class Dispatcher:
             return
         event = sansio.Event(payload, event=delivery.event, delivery_id=delivery.id)
         repo = (payload.get("repository") or {}).get("full_name", "")
-        if delivery.event == "push" and payload.get("ref", "").endswith(
-            "/" + (payload.get("repository") or {}).get("default_branch", "main")
-        ):
+        default = (payload.get("repository") or {}).get("default_branch", "main")
+        if delivery.event == "push" and payload.get("ref") == f"refs/heads/{default}":
             self.configs.forget(repo)
         handlers = [h for router in self.routers for h in router.fetch(event)]
         installation = (payload.get("installation") or {}).get("id")

@@ -16,11 +16,13 @@ import jwt
 from gidgethub import BadRequest, HTTPException
 from gidgethub import aiohttp as gh_aiohttp
 
+from app.queue import RetryLater
+
 log = logging.getLogger(__name__)
 
 USER_AGENT = "baton-app"
 TOKEN_RENEW_MARGIN = 300.0  # renew installation tokens five minutes before they expire
-MAX_RATE_LIMIT_WAIT = 900.0
+MAX_INLINE_WAIT = 60.0
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -36,7 +38,9 @@ def backoff(attempt: int, base: float) -> float:
     return random.uniform(0, min(60.0, base * 2 ** (attempt - 1)))
 
 
-def rate_limit_wait(status: int, headers: Mapping[str, str], now: float) -> float | None:
+def rate_limit_wait(
+    status: int, headers: Mapping[str, str], now: float, message: str = ""
+) -> float | None:
     """Seconds to wait before retrying a 403/429, or None when it is not a rate limit."""
     if status not in (403, 429):
         return None
@@ -51,7 +55,8 @@ def rate_limit_wait(status: int, headers: Mapping[str, str], now: float) -> floa
             return max(0.0, float(headers["x-ratelimit-reset"]) - now)
         except ValueError:
             return 60.0
-    return 60.0 if status == 429 else None
+    # A secondary rate limit without Retry-After: GitHub asks for at least a minute.
+    return 60.0 if status == 429 or "rate limit" in message.lower() else None
 
 
 class GitHubAPI(gh_aiohttp.GitHubAPI):
@@ -94,7 +99,7 @@ class GitHubAPI(gh_aiohttp.GitHubAPI):
             try:
                 status, resp_headers, data = await super()._request(method, url, headers, body)
             except (TimeoutError, aiohttp.ClientConnectionError) as exc:
-                if attempt >= self._max_attempts:
+                if attempt >= self._max_attempts or not _may_repeat(method, exc):
                     raise
                 delay = backoff(attempt, self._retry_base)
                 log.warning("%s %s failed (%s), retry in %.2fs", method, url, exc, delay)
@@ -105,7 +110,7 @@ class GitHubAPI(gh_aiohttp.GitHubAPI):
                 self.oauth_token = await self._renew_token()
                 headers = {**headers, "authorization": f"token {self.oauth_token}"}
                 continue
-            if status >= 500 and attempt < self._max_attempts:
+            if status >= 500 and attempt < self._max_attempts and _may_repeat(method, None):
                 delay = backoff(attempt, self._retry_base)
                 log.warning("%s %s answered %d, retry in %.2fs", method, url, status, delay)
                 await self.sleep(delay)
@@ -116,9 +121,11 @@ class GitHubAPI(gh_aiohttp.GitHubAPI):
         self, *, method: str, url: str, exception: HTTPException, attempt: int
     ) -> bool:
         headers = getattr(exception, "headers", None) or {}
-        wait = rate_limit_wait(exception.status_code, headers, time.time())
-        if wait is None or attempt >= self._max_attempts or wait > MAX_RATE_LIMIT_WAIT:
+        wait = rate_limit_wait(exception.status_code, headers, time.time(), str(exception))
+        if wait is None or attempt >= self._max_attempts:
             return False
+        if wait > MAX_INLINE_WAIT:  # don't hold a worker slot: the queue runs it again later
+            raise RetryLater(time.time() + wait, f"rate limited until reset ({wait:.0f}s)")
         log.warning("%s %s rate limited, waiting %.1fs", method, url, wait)
         await self.sleep(wait)
         return True
@@ -206,6 +213,13 @@ class GitHubClient:
 
     def forget_installation(self, installation_id: int) -> None:
         self._tokens.pop(installation_id, None)
+
+
+def _may_repeat(method: str, error: Exception | None) -> bool:
+    """A POST that may have reached GitHub is not sent twice (a second comment, a second check
+    run): the delivery's retry recomputes what is missing instead. Only a connection that was
+    never made is safe to repeat."""
+    return method != "POST" or isinstance(error, aiohttp.ClientConnectorError)
 
 
 def _parse_time(value: str) -> float:

@@ -27,8 +27,6 @@ HANDLED_EVENTS = frozenset(
         "check_run",
         "check_suite",
         "push",
-        "installation",
-        "installation_repositories",
     }
 )
 
@@ -37,8 +35,9 @@ def signature_ok(secret: bytes, body: bytes, header: str | None) -> bool:
     """`X-Hub-Signature-256: sha256=<hex>` over the raw body, compared in constant time."""
     if not header or not header.startswith("sha256="):
         return False
-    expected = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header)
+    expected = b"sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest().encode()
+    # Bytes, not str: compare_digest refuses non-ASCII text, and headers can carry any.
+    return hmac.compare_digest(expected, header.encode("utf-8", "surrogateescape"))
 
 
 def ordering_key(event: str, payload: dict[str, Any]) -> str:

@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     received_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (status, key, seq);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_at);
 """
 
 # The first pending delivery of each key, ready to run: later ones of a key wait their turn.
@@ -43,6 +44,15 @@ WHERE status = 'pending' AND next_at <= ?
   AND seq = (SELECT MIN(seq) FROM deliveries WHERE status = 'pending' AND key = d.key)
 ORDER BY seq LIMIT ?
 """
+
+
+class RetryLater(Exception):
+    """Raised by a handler that cannot go on before `at` (a rate limit's reset): the delivery
+    runs again then, and the wait does not count as a failed try."""
+
+    def __init__(self, at: float, reason: str) -> None:
+        super().__init__(reason)
+        self.at = at
 
 
 @dataclass(frozen=True)
@@ -103,8 +113,12 @@ class DeliveryStore:
         rows = self._db.execute(_READY, (now, limit + len(busy))).fetchall()
         return [Delivery(*row) for row in rows if row[3] not in busy][:limit]
 
-    def next_due(self) -> float | None:
-        row = self._db.execute("SELECT MIN(next_at) FROM deliveries WHERE status='pending'")
+    def next_due(self, now: float) -> float | None:
+        """When the next delivery waiting for a retry becomes due. Deliveries that are due but
+        wait for their key or a free slot are not counted: a finishing handler wakes the loop."""
+        row = self._db.execute(
+            "SELECT MIN(next_at) FROM deliveries WHERE status='pending' AND next_at > ?", (now,)
+        )
         return row.fetchone()[0]
 
     def finish(self, seqs: list[int]) -> None:
@@ -255,17 +269,27 @@ class Worker:
     async def _run(self) -> None:
         while not self._stopping:
             self._wake.clear()
-            free = self._concurrency - len(self._busy)
-            if free > 0:
-                for delivery in self._store.ready(time.time(), set(self._busy), free):
-                    task = asyncio.create_task(self._work(delivery), name=f"delivery-{delivery.id}")
-                    self._busy[delivery.key] = task
-            due = self._store.next_due()
-            timeout = 5.0 if due is None else max(0.0, min(5.0, due - time.time()))
-            if not self._busy and due is None:
-                self._idle.set()
+            try:
+                timeout = self._start_ready()
+            except Exception:
+                # A database error must not end the worker silently while intake goes on.
+                log.exception("the worker could not read the queue; trying again in 1 s")
+                timeout = 1.0
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout or 0.01)
+                await asyncio.wait_for(self._wake.wait(), timeout)
+
+    def _start_ready(self) -> float:
+        """Start what is ready; return how long to sleep unless woken."""
+        now = time.time()
+        free = self._concurrency - len(self._busy)
+        if free > 0:
+            for delivery in self._store.ready(now, set(self._busy), free):
+                task = asyncio.create_task(self._work(delivery), name=f"delivery-{delivery.id}")
+                self._busy[delivery.key] = task
+        due = self._store.next_due(now)
+        if not self._busy and due is None:
+            self._idle.set()
+        return 5.0 if due is None else max(0.01, min(5.0, due - now))
 
     async def _work(self, delivery: Delivery) -> None:
         token = delivery_id_var.set(delivery.id)
@@ -275,6 +299,9 @@ class Worker:
             handled = True
         except asyncio.CancelledError:
             raise
+        except RetryLater as later:
+            self._store.retry(delivery.seq, delivery.attempts, later.at, str(later))
+            log.warning("%s; again at %s", later, time.strftime("%H:%M:%S", time.gmtime(later.at)))
         except Exception as exc:
             attempts = delivery.attempts + 1
             error = f"{type(exc).__name__}: {exc}"

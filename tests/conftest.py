@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -66,10 +67,16 @@ class Stack:
             await self.worker.wait_idle(max(0.1, deadline - loop.time()))
             if self.sandbox.outbox_empty:
                 await asyncio.sleep(0.02)
-                if self.sandbox.outbox_empty and self.app[STORE].depth() == 0:
+                if self.sandbox.outbox_empty and self.quiet():
                     return
             if loop.time() > deadline:
                 raise TimeoutError("the stack did not settle")
+
+    def quiet(self) -> bool:
+        """Nothing ready, and no retry due soon (a long rate-limit wait does not count)."""
+        store, now = self.app[STORE], time.time()
+        due = store.next_due(now)
+        return not store.ready(now, set(), 1) and (due is None or due - now > 2)
 
     def requests_since(self, mark: int) -> list:
         return self.sandbox.requests[mark:]

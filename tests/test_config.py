@@ -119,3 +119,8 @@ def test_rate_limit_waits() -> None:
     assert rate_limit_wait(429, {}, 0) == 60
     assert rate_limit_wait(403, {}, 0) is None  # a permission error, not a rate limit
     assert rate_limit_wait(404, {"retry-after": "1"}, 0) is None
+
+
+def test_a_secondary_rate_limit_without_retry_after_waits_a_minute() -> None:
+    message = "You have exceeded a secondary rate limit. Please wait a few minutes."
+    assert rate_limit_wait(403, {}, 0, message) == 60

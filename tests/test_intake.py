@@ -57,6 +57,7 @@ def test_signature_is_checked_on_the_raw_body() -> None:
     assert not signature_ok(b"s", body + b" ", sign("s", body))
     assert not signature_ok(b"s", body, None)
     assert not signature_ok(b"s", body, "sha1=" + sign("s", body)[7:])
+    assert not signature_ok(b"s", body, "sha256=ü" + sign("s", body)[8:])  # not a 500
 
 
 def test_ordering_key_groups_by_issue_or_pr() -> None:
@@ -195,3 +196,26 @@ async def test_an_expired_token_is_renewed_once_and_the_request_retried(tmp_path
         tokens = [r for r in stack.sandbox.requests if r.path.endswith("/access_tokens")]
         assert len(tokens) == 2
         assert [r.status for r in stack.sandbox.requests if r.status == 401] == [401]
+
+
+async def test_a_long_rate_limit_reschedules_the_delivery_without_failing_it(
+    tmp_path: Path,
+) -> None:
+    import time
+
+    async with running_stack(tmp_path, ECHO) as stack:
+        reset = str(int(time.time()) + 600)
+        headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}
+        stack.sandbox.inject("POST", r"/comments$", 403, headers=headers)
+        stack.sandbox.person("ann").open_issue(REPO, "Cart", "body")
+        await stack.sandbox.flush()
+        for _ in range(100):
+            if any(r.status == 403 for r in stack.sandbox.requests):
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.1)
+        store = stack.app[STORE]
+        row = store._db.execute("SELECT status, attempts, next_at FROM deliveries").fetchone()
+        assert row[0] == "pending" and row[1] == 0  # waiting, not failed
+        assert row[2] >= int(reset) - 1
+        assert comments(stack) == [] and store.dead_count() == 0
