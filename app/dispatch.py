@@ -157,7 +157,14 @@ class Dispatcher:
         """Every (installation, repository) the App can see: the sweep's work list."""
         found: list[tuple[int, str]] = []
         async for inst in self.client.app_api().getiter("/app/installations"):
-            gh = await self.client.installation_api(int(inst["id"]))
-            async for repo in gh.getiter("/installation/repositories", iterable_key="repositories"):
-                found.append((int(inst["id"]), repo["full_name"]))
+            if inst.get("suspended_at"):
+                continue
+            try:  # one broken installation must not stop the others' sweeps
+                gh = await self.client.installation_api(int(inst["id"]))
+                async for repo in gh.getiter(
+                    "/installation/repositories", iterable_key="repositories"
+                ):
+                    found.append((int(inst["id"]), repo["full_name"]))
+            except Exception:
+                log.exception("installation %s: repositories not listed", inst.get("id"))
         return found

@@ -196,10 +196,16 @@ class GroupCommit:
             future.set_result(added)
         self._on_commit()
 
-    async def checkpoints(self, interval: float = 1.0) -> None:
+    async def checkpoints(self, interval: float = 1.0, keep_done: float = 7 * 86400) -> None:
+        """Fold the WAL into the database every `interval`; hourly, forget finished deliveries
+        older than `keep_done` (their ids only served deduplication)."""
+        last_prune = 0.0
         while True:
             await asyncio.sleep(interval)
             try:
+                if time.monotonic() - last_prune > 3600:
+                    self._store.prune(time.time() - keep_done)
+                    last_prune = time.monotonic()
                 await asyncio.to_thread(self._store.checkpoint)
             except sqlite3.Error:
                 log.warning("WAL checkpoint failed", exc_info=True)

@@ -58,7 +58,6 @@ class Reconciler:
             await asyncio.sleep(interval)
             try:
                 await self.enqueue_sweeps()
-                self._store.prune(time.time() - 7 * 86400)
             except Exception:
                 log.exception("reconciliation sweep could not be queued")
 

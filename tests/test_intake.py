@@ -219,3 +219,19 @@ async def test_a_long_rate_limit_reschedules_the_delivery_without_failing_it(
         assert row[0] == "pending" and row[1] == 0  # waiting, not failed
         assert row[2] >= int(reset) - 1
         assert comments(stack) == [] and store.dead_count() == 0
+
+
+async def test_the_reconciliation_sweep_runs_through_the_queue(tmp_path: Path) -> None:
+    async with running_stack(tmp_path, reconcile_interval=0.2) as stack:
+        store = stack.app[STORE]
+        for _ in range(100):
+            rows = store._db.execute(
+                "SELECT id, status FROM deliveries WHERE event='baton_sweep'"
+            ).fetchall()
+            if any(status == "done" for _, status in rows):
+                break
+            await asyncio.sleep(0.05)
+        assert rows and rows[0][0].startswith(f"sweep:{REPO}:")
+        assert any(status == "done" for _, status in rows)
+        listed = [r.path for r in stack.sandbox.requests if r.path == "/app/installations"]
+        assert listed
