@@ -11,7 +11,7 @@ from aiohttp import web
 
 from app.sandbox.actions import Actions, Invalid, NotFound
 from app.sandbox.render import Render
-from app.sandbox.state import CheckRun, Issue, Repo, User, World, git_blob_sha
+from app.sandbox.state import CheckRun, Issue, Repo, User, World
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 DOCS = "https://docs.github.com/rest"
@@ -170,11 +170,9 @@ class Rest:
     async def get_blob(self, request: web.Request) -> web.Response:
         repo = self.repo(request)
         sha = request.match_info["sha"]
-        for files in repo.commits.values():
-            for data in files.values():
-                if git_blob_sha(data) == sha:
-                    return web.json_response(self.render.blob(repo, sha, data))
-        raise NotFound(sha)
+        if sha not in repo.blobs:
+            raise NotFound(sha)
+        return web.json_response(self.render.blob(repo, sha, repo.blobs[sha]))
 
     # --- issues -------------------------------------------------------------------------
     async def list_issues(self, request: web.Request) -> web.Response:

@@ -143,6 +143,7 @@ class Repo:
     reviews: list[Review] = field(default_factory=list)
     check_runs: dict[int, CheckRun] = field(default_factory=dict)
     commits: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    blobs: dict[str, bytes] = field(default_factory=dict)  # by git blob SHA
     branches: dict[str, str] = field(default_factory=dict)
     permissions: dict[str, str] = field(default_factory=dict)  # login -> permission
 
@@ -190,6 +191,7 @@ class World:
         repo = Repo(self.next_id(), owner, name, installation_id)
         sha = commit_sha("", files, "initial")
         repo.commits[sha] = dict(files)
+        repo.blobs.update((git_blob_sha(data), data) for data in files.values())
         repo.branches[repo.default_branch] = sha
         self.repos[full_name] = repo
         return repo
@@ -205,5 +207,6 @@ class World:
                 files[path] = data
         sha = commit_sha(parent, files, msg)
         repo.commits[sha] = files
+        repo.blobs.update((git_blob_sha(d), d) for d in changes.values() if d is not None)
         repo.branches[branch] = sha
         return sha
