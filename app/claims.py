@@ -261,9 +261,14 @@ def _with_role(claim: Claim, role: str) -> Claim:
 Staleness = Literal["active", "warn", "release"]
 
 
+def idle_since(claim: Claim) -> datetime:
+    """The holder's last sign of life: the claim itself, or later activity."""
+    return max(claim.since, claim.activity_at or claim.since)
+
+
 def staleness(claim: Claim, now: datetime, config: ClaimsConfig) -> Staleness:
     """A limit of 0 switches that step off."""
-    last = max(claim.since, claim.activity_at or claim.since)
+    last = idle_since(claim)
     idle = (now - last).total_seconds()
     if config.release_after and idle >= config.release_after:
         return "release"
@@ -271,7 +276,3 @@ def staleness(claim: Claim, now: datetime, config: ClaimsConfig) -> Staleness:
     if config.stale_after and idle >= config.stale_after and not warned:
         return "warn"
     return "active"
-
-
-def idle_since(claim: Claim) -> datetime:
-    return max(claim.since, claim.activity_at or claim.since)

@@ -9,6 +9,7 @@ from typing import Any
 
 from app.config import ConfigProblem
 from app.contracts.model import Finding, ScanResult
+from app.markdown import table_cell
 
 CONTRACTS_CHECK = "Baton / contracts"
 
@@ -71,14 +72,10 @@ def compare(
     return ContractsReport(new, existing, conclusion, title[:MAX_TITLE], summary)
 
 
-def _cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
-
-
 def _finding_row(f: Finding) -> str:
     what = f"{f.method} {f.endpoint}".strip()
-    message = _cell(f.message[:500])
-    return f"| {f.severity} | `{f.code}` | `{_cell(f.path)}:{f.line}` | {_cell(what)} | {message} |"
+    where, message = table_cell(f"{f.path}:{f.line}"), table_cell(f.message[:500])
+    return f"| {f.severity} | `{f.code}` | `{where}` | {table_cell(what)} | {message} |"
 
 
 def render_summary(
@@ -100,7 +97,7 @@ def render_summary(
     ]
     if problems:
         head_lines += ["", "### Configuration problems (defaults in force)"]
-        head_lines += [f"- {_cell(str(p))[:500]}" for p in problems[:50]]
+        head_lines += [f"- {table_cell(str(p))[:500]}" for p in problems[:50]]
     table = ["| severity | code | where | endpoint | message |", "|---|---|---|---|---|"]
     sections = [
         ("### New findings", new),

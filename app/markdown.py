@@ -1,4 +1,4 @@
-"""Reading GitHub-flavoured markdown bodies: the lines that are prose, not fenced code."""
+"""GitHub-flavoured markdown: the prose lines of a body (not fenced code), and table cells."""
 
 from __future__ import annotations
 
@@ -21,3 +21,10 @@ def prose_lines(text: str | None) -> Iterator[str]:
             fence = opener.group(1)
             continue
         yield line
+
+
+def table_cell(text: object) -> str:
+    """`text` on one line, safe inside a table cell (`|` escaped), and unable to open HTML
+    (`<`, `>` as entities), so user text can neither break a table nor fake a comment block."""
+    flat = " ".join(str(text).split())
+    return flat.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")

@@ -31,7 +31,9 @@ State schema, version 1 (times are UTC, `YYYY-MM-DDTHH:MM:SSZ`; the unnamed role
                "verification": "success" | "failure" | "pending" | null,
                "checks": {"ci / test": "success"}}],
       "done": [{"role": "backend", "by": "octocat", "at": "...", "evidence": "...", "ref": 456}],
-      "notices": ["needs-spec"]                   # one-off comments already posted
+      "notices": ["needs-spec"],                  # one-off comments already posted
+      "handled": [123, 456]                       # ids of the last 50 comments whose commands
+                                                  # were applied: a redelivery does not repeat
     }
 
 Readers must ignore unknown keys; a new incompatible shape gets a new `version`.
@@ -47,6 +49,7 @@ from datetime import datetime
 from typing import Any
 
 from app.claims import Claim, format_time, parse_time
+from app.markdown import table_cell
 from app.messages import STATUS_MARKER, StatusLabel
 
 VERSION = 1
@@ -54,6 +57,7 @@ MAX_BODY = 65_536
 MAX_PRS = 20
 MAX_CHECKS = 20
 MAX_HISTORY = 20
+MAX_HANDLED = 50
 _STATE = re.compile(r"<!-- baton:state (\{.*?\}) -->", re.DOTALL)
 
 
@@ -103,6 +107,7 @@ class State:
     done: tuple[DoneReport, ...] = ()
     notices: tuple[str, ...] = ()
     history: tuple[Claim, ...] = ()
+    handled: tuple[int, ...] = ()  # comment ids, oldest first
     version: int = VERSION
 
 
@@ -121,6 +126,7 @@ def to_json(state: State) -> dict[str, Any]:
         "done": [{**d.__dict__, "at": when(d.at)} for d in state.done],
         "notices": list(state.notices),
         "history": [_claim_json(c) for c in state.history[-MAX_HISTORY:]],
+        "handled": list(state.handled[-MAX_HANDLED:]),
     }
 
 
@@ -145,33 +151,29 @@ def render(state: State) -> str:
         lines += ["| role | holder | since | note |", "|---|---|---|---|"]
         for c in state.claims:
             lines.append(
-                f"| {_cell(c.role or '(unnamed)')} | @{_cell(c.holder)} | "
-                f"{format_time(c.since)} | {_cell(c.note)} |"
+                f"| {table_cell(c.role or '(unnamed)')} | @{table_cell(c.holder)} | "
+                f"{format_time(c.since)} | {table_cell(c.note)} |"
             )
     else:
         lines.append("None: free to `/claim`.")
     if state.prs:
         lines += ["", "**Linked pull requests**", ""]
         for p in state.prs[:MAX_PRS]:
-            checks = ", ".join(f"{_cell(n)}: {_cell(s)}" for n, s in p.checks[:MAX_CHECKS])
+            checks = ", ".join(
+                f"{table_cell(n)}: {table_cell(s)}" for n, s in p.checks[:MAX_CHECKS]
+            )
             lines.append(
-                f"- #{p.number} {_cell(p.title)} ({p.state}{', draft' if p.draft else ''}; "
+                f"- #{p.number} {table_cell(p.title)} ({p.state}{', draft' if p.draft else ''}; "
                 f"verification: {p.verification or 'none'}){': ' + checks if checks else ''}"
             )
     if state.done:
         lines += ["", "**Done reports**", ""]
         for d in state.done:
-            evidence = f": {_cell(d.evidence)}" if d.evidence else ""
-            lines.append(f"- {_cell(d.role or '(unnamed)')} by @{_cell(d.by)}{evidence}")
+            evidence = f": {table_cell(d.evidence)}" if d.evidence else ""
+            lines.append(f"- {table_cell(d.role or '(unnamed)')} by @{table_cell(d.by)}{evidence}")
     payload = json.dumps(to_json(state), ensure_ascii=False)
     lines += ["", f"<!-- baton:state {_escape(payload)} -->"]
     return "\n".join(lines)
-
-
-def _cell(text: str) -> str:
-    """Inline, table-safe, and unable to open HTML (so no fake state blocks)."""
-    flat = " ".join(str(text).split())
-    return flat.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _escape(payload: str) -> str:
@@ -222,6 +224,7 @@ def _from_json(data: Mapping[str, Any]) -> State | None:
         ),
         notices=tuple(_str(n) for n in data.get("notices") or []),
         history=tuple(_claim(c) for c in (data.get("history") or [])[-MAX_HISTORY:]),
+        handled=tuple(_int(i) for i in (data.get("handled") or [])[-MAX_HANDLED:]),
     )
 
 

@@ -17,7 +17,15 @@ from app.claims import Actor, AssignmentEvent, WorkItem
 from app.commands import CommandEvent, apply_command
 from app.config import RepoConfig
 from app.messages import StatusLabel
-from app.status_comment import MAX_HISTORY, LinkedPR, SpecSummary, State, parse, render
+from app.status_comment import (
+    MAX_HANDLED,
+    MAX_HISTORY,
+    LinkedPR,
+    SpecSummary,
+    State,
+    parse,
+    render,
+)
 from app.tickets import (
     Ticket,
     guard_applies,
@@ -89,10 +97,15 @@ def plan(
     activity: Mapping[str, datetime] | None = None,
     permissions: Mapping[str, str] | None = None,
     workloads: Mapping[str, Sequence[WorkItem]] | None = None,
+    closed_by_commit: bool = False,
     app_login: str,
 ) -> Plan:
     """Everything Baton wants done on `ticket` now. See the module docstring of
-    `app.status_comment` for what `status_body` holds, and `Plan.needs` for the lookup loop."""
+    `app.status_comment` for what `status_body` holds, and `Plan.needs` for the lookup loop.
+
+    `closed_by_commit`: the issue's latest `closed` event names a commit (see
+    `tickets.closed_by_commit`), i.e. a merged PR's closing keyword or a pushed commit closed it.
+    Commands from comments recorded in the state's `handled` are skipped: a redelivery."""
     if not is_ticket(ticket, config):
         return Plan()
     stored = parse(status_body)
@@ -102,9 +115,15 @@ def plan(
     roles = roles_of(ticket.labels)
     linked = _merge_prs(base.prs, prs, unlink_prs)
     verified = any(p.verified_merge for p in linked)
+    # Closed for a commit before the merged PR's own news arrived (another queue): that
+    # delivery decides (done, or the guard), so nothing is reopened meanwhile.
+    awaiting_pr = closed_by_commit and not any(p.state == "merged" for p in linked)
+    handled = set(base.handled)  # comments whose commands were applied: a redelivery
+    commands = [c for c in commands if not (c.comment_id and c.comment_id in handled)]
+    new_ids = [c.comment_id for c in commands if c.comment_id]
     comments: list[str] = []
     reopen = False
-    if guard_applies(ticket, verified):
+    if guard_applies(ticket, verified) and not awaiting_pr:
         closer = ticket.closed_by or Actor("ghost")
         if config.is_agent(closer.login, closer.type):
             reopen, reason = True, msg.REOPEN_REASON_AGENT
@@ -170,6 +189,7 @@ def plan(
         done=tuple(work.done),
         notices=tuple(notices),
         history=tuple(sorted(work.history, key=lambda c: c.ended_at or now))[-MAX_HISTORY:],
+        handled=tuple(dict.fromkeys([*base.handled, *new_ids]))[-MAX_HANDLED:],
     )
     body = render(state)
     return Plan(

@@ -152,6 +152,20 @@ def status_labels_on(labels: Iterable[str]) -> list[str]:
     return [lb for lb in labels if StatusLabel.from_name(lb) and lb.lower().startswith("status:")]
 
 
+def closed_by_commit(events: Iterable[Mapping[str, Any]]) -> bool:
+    """Whether the latest `closed` item of `GET /repos/{o}/{r}/issues/{n}/events` has a
+    `commit_id`: GitHub records the commit when a pushed commit or a merged PR's closing
+    keyword closed the issue."""
+
+    def order(e: Mapping[str, Any]) -> tuple[str, int]:
+        number = e.get("id")
+        return str(e.get("created_at") or ""), number if isinstance(number, int) else 0
+
+    closes = [e for e in events if e.get("event") == "closed"]
+    latest = max(closes, key=order, default=None)
+    return bool(latest and latest.get("commit_id"))
+
+
 def guard_applies(ticket: Ticket, verified_merge: bool) -> bool:
     """Whether a closed ticket needs the closing guard's judgement of who closed it."""
     return (

@@ -6,12 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from app.claims import has_write
 from app.config import DEFAULT, RepoConfig
 from app.contracts_check import CONTRACTS_CHECK
+from app.markdown import table_cell
 
 VERIFICATION_CHECK = "Baton / verification"
 
-WRITE_PERMISSIONS = frozenset({"admin", "maintain", "write"})
 PASSING_CONCLUSIONS = frozenset({"success", "neutral", "skipped"})
 MAX_DETAIL = 300  # characters of one row's detail
 MAX_TITLE = 200
@@ -265,9 +266,7 @@ def _review_row(inputs: GateInputs) -> Row:
     verdicts = _human_verdicts(inputs.pr, inputs.reviews, inputs.config)
     blockers = [r.user for r in verdicts if r.state == "CHANGES_REQUESTED"]
     approvers = [
-        r.user
-        for r in verdicts
-        if r.state == "APPROVED" and perms.get(r.user.lower(), "none") in WRITE_PERMISSIONS
+        r.user for r in verdicts if r.state == "APPROVED" and has_write(perms.get(r.user.lower()))
     ]
     need = inputs.config.verification.required_approvals
     if blockers:
@@ -304,19 +303,15 @@ def evaluate(inputs: GateInputs) -> GateResult:
     return GateResult(rows, status, conclusion, title, render_summary(rows, inputs))
 
 
-def _cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-
-
 def render_summary(rows: tuple[Row, ...], inputs: GateInputs) -> str:
     lines = [
         "| | condition | detail |",
         "|---|---|---|",
-        *(f"| {r.mark.emoji} | {r.name} | {_cell(r.detail)} |" for r in rows),
+        *(f"| {r.mark.emoji} | {r.name} | {table_cell(r.detail)} |" for r in rows),
     ]
     if inputs.pr.draft:
         lines += ["", "This pull request is a draft."]
     if inputs.config.problems:
         lines += ["", "**`.github/baton.yml` is invalid; the defaults are in force:**"]
-        lines += [f"- {_cell(str(p))[:MAX_DETAIL]}" for p in inputs.config.problems[:20]]
+        lines += [f"- {table_cell(str(p))[:MAX_DETAIL]}" for p in inputs.config.problems[:20]]
     return "\n".join(lines)

@@ -8,6 +8,7 @@ before the checks handler (features in order).
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import uuid
 from pathlib import Path
@@ -16,12 +17,18 @@ from urllib.parse import urlencode
 import pytest
 
 from app.contracts_check import CONTRACTS_CHECK
+from app.handlers import contracts_run
+from app.handlers.gate import verify
+from app.handlers.status_store import load_status, save_status
+from app.messages import STATUS_MARKER
+from app.sandbox import shapes
 from app.sandbox.people import Person
 from app.sandbox.server import Delivery
 from app.sandbox.state import CheckRun
+from app.server import DISPATCHER
 from app.verification import VERIFICATION_CHECK
 from tests.conftest import REPO, Stack, running_stack
-from tests.octokit import validate_request
+from tests.octokit import validate_request, validate_webhook
 
 TICKETS = importlib.util.find_spec("app.handlers.tickets") is not None
 needs_tickets = pytest.mark.skipif(not TICKETS, reason="needs the tickets shell")
@@ -469,6 +476,42 @@ async def test_done_turns_the_gate_green_and_a_merge_makes_the_ticket_done(shop:
     assert "status: done" in [lb.name for lb in ticket.labels]
 
 
+async def test_an_agent_merging_a_verified_pr_closes_the_ticket_for_good(shop: Shop) -> None:
+    """GitHub closes `Fixes #N` tickets itself at the merge, by the merger (here an agent),
+    possibly before Baton hears of the merge: the closing guard must not reopen it."""
+    bot = shop.stack.sandbox.person("merge-bot[bot]", "Bot")
+    ticket = await shop.ticket()
+    number = await shop.pr()
+    await shop.green(number)
+    assert shop.gate(number).conclusion == "success"
+    with shop.stack.sandbox.hold() as held:
+        bot.merge(REPO, number)
+    issue_closed = [d for d in held if d.event == "issues"]
+    assert issue_closed, "GitHub closes the linked ticket at the merge"
+    # The ticket's `closed` reaches Baton before the PR's.
+    shop.stack.sandbox.release(issue_closed + [d for d in held if d.event != "issues"])
+    await shop.stack.settle()
+    issue = shop.stack.sandbox.world.repos[REPO].issues[ticket]
+    assert issue.state == "closed"
+    assert [lb.name for lb in issue.labels] == ["status: done"]
+    reopened = [e for e in shop.stack.sandbox.world.repos[REPO].events
+                if e.issue_number == ticket and e.event == "reopened"]  # fmt: skip
+    assert reopened == []
+
+
+async def test_an_agent_merging_an_unverified_pr_gets_the_ticket_reopened(shop: Shop) -> None:
+    bot = shop.stack.sandbox.person("merge-bot[bot]", "Bot")
+    ticket = await shop.ticket()
+    number = await shop.pr()
+    await shop.green(number, approve=False)  # no human approval: the gate waits
+    assert shop.gate(number).conclusion != "success"
+    bot.merge(REPO, number)
+    await shop.stack.settle()
+    issue = shop.stack.sandbox.world.repos[REPO].issues[ticket]
+    assert issue.state == "open"
+    assert "status: done" not in [lb.name for lb in issue.labels]
+
+
 async def test_a_role_label_on_the_ticket_re_evaluates_its_prs(shop: Shop) -> None:
     ticket = await shop.ticket()
     number = await shop.pr()
@@ -519,3 +562,183 @@ async def test_a_ci_run_of_many_jobs_costs_at_most_two_evaluations(shop: Shop) -
     assert evaluations <= 2, evaluations
     assert len(shop.stack.requests_since(mark)) <= 2 * len(jobs) + 2 * 12
     assert rows(shop.gate(number))["checks"] == "pass"
+
+
+# --- bounds and races ------------------------------------------------------------------------
+
+
+def listings(stack: Stack, fragment: str, since: int) -> int:
+    """GET requests whose path ends with `fragment` (a listing, not one item)."""
+    return sum(
+        1 for r in stack.requests_since(since) if r.method == "GET" and r.path.endswith(fragment)
+    )
+
+
+async def app_context(stack: Stack):  # type: ignore[no-untyped-def]
+    dispatcher = stack.app[DISPATCHER]
+    [(installation_id, repo)] = await dispatcher.repositories()
+    return await dispatcher.context(installation_id, repo)
+
+
+async def test_two_evaluations_of_one_pr_at_once_post_one_gate_run(shop: Shop) -> None:
+    await shop.ticket()
+    with shop.stack.sandbox.hold():  # the PR's own deliveries are lost: no run yet
+        number = shop.alice.open_pr(REPO, "Show one order", "Fixes #1", "orders", CLEAN)
+    ctx = await app_context(shop.stack)
+    pr = await ctx.gh.getitem(f"/repos/{REPO}/pulls/{number}")
+    # As from a ticket event and the sweep (other delivery keys) at the same time.
+    await asyncio.gather(verify(ctx, pr), verify(ctx, pr), verify(ctx, pr))
+    await shop.stack.settle()
+    assert len(runs(shop.stack, VERIFICATION_CHECK, head(shop.stack, number))) == 1
+
+
+async def test_default_branch_ci_lists_no_pull_requests(shop: Shop) -> None:
+    await shop.ticket()
+    number = await shop.pr()
+    main = shop.stack.sandbox.world.repos[REPO].branches["main"]
+    mark = len(shop.stack.sandbox.requests)
+    shop.ci.check(REPO, main, "ci / test")
+    await shop.stack.settle()
+    shop.ci.check(REPO, main, "ci / test", "failure")
+    await shop.stack.settle()
+    assert listings(shop.stack, "/pulls", mark) == 0
+    assert count(shop.stack, "POST", "/check-runs", mark) == 0
+    assert count(shop.stack, "PATCH", "/check-runs", mark) == 0
+    assert rows(shop.gate(number))["checks"] == "pass"  # no CI on the PR's own head yet
+
+
+@needs_tickets
+async def test_reviews_and_done_take_rivals_from_the_status_comment(shop: Shop) -> None:
+    await shop.ticket()
+    first = await shop.pr()
+    second = await shop.pr(branch="orders-2", changes={"README.md": b"# shop 2\n"})
+    mark = len(shop.stack.sandbox.requests)
+    shop.bob.review(REPO, first, "APPROVED")
+    await shop.stack.settle()
+    shop.alice.comment(REPO, 1, "/done -- listed again")
+    await shop.stack.settle()
+    assert listings(shop.stack, "/pulls", mark) == 0  # the open PRs were not listed
+    for number in (first, second):  # each still sees the other as a rival
+        gate = shop.gate(number)
+        assert rows(gate)["claim"] == "fail", gate.output
+        other = second if number == first else first
+        assert f"#{other} also open for #1" in str(gate.output["summary"])
+    shop.alice.close(REPO, second)
+    await shop.stack.settle()
+    assert rows(shop.gate(first))["claim"] == "pass"
+
+
+async def test_events_on_an_issue_that_is_not_a_ticket_reach_no_gate(tmp_path: Path) -> None:
+    config = b"tickets:\n  label: ticket\n"
+    async with running_stack(tmp_path, files={**FILES, ".github/baton.yml": config}) as stack:
+        shop = Shop(stack)
+        number = shop.alice.open_issue(REPO, "A question", "How do refunds work?")
+        shop.bob.comment(REPO, number, "Like this.")
+        await stack.settle()
+        mark = len(stack.sandbox.requests)
+        shop.alice.edit_issue(REPO, number, title="A question on refunds")
+        shop.alice.label(REPO, number, "question")
+        shop.bob.comment(REPO, number, "/done -- answered")
+        await stack.settle()
+        assert listings(stack, "/comments", mark) == 0
+        assert listings(stack, "/pulls", mark) == 0
+        # A ticket that loses the label: its PR's gate loses the ticket.
+        ticket = shop.alice.open_issue(REPO, "List orders", SPEC, ["ticket"])
+        await stack.settle()
+        pr = await shop.pr(body=f"Fixes #{ticket}")
+        await shop.green(pr)
+        assert rows(shop.gate(pr))["ticket"] == "pass"
+        repo = stack.sandbox.world.repos[REPO]
+        stack.sandbox.actions.remove_label(repo, repo.issues[ticket], shop.alice.user, "ticket")
+        await stack.settle()
+        assert rows(shop.gate(pr))["ticket"] == "fail"
+        assert_valid_requests(stack)
+
+
+@needs_tickets
+async def test_the_status_comment_is_found_on_the_first_page(shop: Shop) -> None:
+    number = await shop.ticket()
+    for i in range(120):  # more than one page after the status comment
+        shop.carol.comment(REPO, number, f"+1 ({i})")
+    await shop.stack.settle()
+    shop.stack.app[DISPATCHER].blobs.clear()  # as after a restart
+    mark = len(shop.stack.sandbox.requests)
+    shop.alice.comment(REPO, number, "/done -- still listed")
+    await shop.stack.settle()
+    assert listings(shop.stack, f"/issues/{number}/comments", mark) == 1
+
+
+async def test_a_missing_status_comment_is_looked_up_once(shop: Shop) -> None:
+    number = shop.alice.open_issue(REPO, "A thought", "No spec.")
+    shop.bob.comment(REPO, number, "Agreed.")
+    await shop.stack.settle()
+    ctx = await app_context(shop.stack)
+    pr = await shop.pr(body="")  # a PR has no status comment
+    issue = await ctx.gh.getitem(f"/repos/{REPO}/issues/{pr}")
+    shop.bob.comment(REPO, pr, "Looks fine.")
+    await shop.stack.settle()
+    issue = await ctx.gh.getitem(f"/repos/{REPO}/issues/{pr}")
+    mark = len(shop.stack.sandbox.requests)
+    assert await load_status(ctx, pr, issue) == (None, None)
+    assert await load_status(ctx, pr, issue) == (None, None)
+    assert listings(shop.stack, f"/issues/{pr}/comments", mark) == 1
+    await save_status(ctx, pr, None, STATUS_MARKER + "\nposted")  # the app posts one: found
+    assert (await load_status(ctx, pr, issue))[1] == STATUS_MARKER + "\nposted"
+
+
+async def test_files_over_the_scan_limits_say_which_limit(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(contracts_run, "MAX_FILES", 2)  # three selected files a side
+    number = await shop.pr(body="", changes=CLEAN)
+    run = latest(shop.stack, CONTRACTS_CHECK, head(shop.stack, number))
+    notes = {a["path"]: a for a in run.annotations if a["annotation_level"] == "notice"}
+    skipped = [a for a in notes.values() if "limit of 2 files" in a["message"]]
+    assert skipped, run.annotations
+    assert all("bytes" not in a["message"] for a in skipped)
+
+
+def rerequest_suite(shop: Shop, run: CheckRun) -> None:
+    """Someone clicks `Re-run all checks` on the suite of `run` (a suite of one run here)."""
+    sandbox = shop.stack.sandbox
+    repo, render = sandbox.world.repos[REPO], sandbox.render
+    app = render.app() if run.app_id == render.app_id else render.other_app(run.app_id)
+    prs = [
+        render.pull(repo, i) for i in repo.issues.values() if i.is_pr and i.head_sha == run.head_sha
+    ]
+    suite = shapes.check_suite(
+        render.repository(repo),
+        run.id,
+        run.head_sha,
+        None,
+        run.status,
+        run.conclusion,
+        app,
+        run.started_at,
+        run.completed_at or run.started_at,
+        pull_requests=prs,
+        latest_check_runs_count=1,
+    )
+    for key in ("rerequestable", "runs_rerequestable"):  # not in the webhook's schema
+        del suite[key]
+    sandbox.actions.emit("check_suite", "rerequested", repo, shop.bob.user, {"check_suite": suite})
+
+
+async def test_re_run_all_checks_rescans_and_re_evaluates(shop: Shop) -> None:
+    await shop.ticket()
+    number = await shop.pr()
+    sha = head(shop.stack, number)
+    first = latest(shop.stack, CONTRACTS_CHECK, sha)
+    rerequest_suite(shop, first)
+    await shop.stack.settle()
+    again = latest(shop.stack, CONTRACTS_CHECK, sha)
+    assert again.id != first.id and again.conclusion == first.conclusion == "success"
+    # Another app's suite is its own business.
+    ci = shop.ci.check(REPO, sha, "ci / test", "success")
+    await shop.stack.settle()
+    mark = len(shop.stack.sandbox.requests)
+    rerequest_suite(shop, shop.stack.sandbox.world.repos[REPO].check_runs[ci])
+    await shop.stack.settle()
+    assert len(shop.stack.requests_since(mark)) == 0
+    for delivery in shop.stack.sandbox.deliveries[-2:]:
+        assert validate_webhook(delivery.event, delivery.payload) == []

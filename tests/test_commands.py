@@ -10,9 +10,18 @@ from hypothesis import strategies as st
 from app.claims import Actor, WorkItem, has_write
 from app.commands import Command, from_comment, parse_commands
 from app.config import RepoConfig
-from tests.test_tickets import AGENT, ALICE, BOB, MAINT, T0, at, world
+from app.status_comment import parse
+from app.ticket_plan import Plan
+from tests.test_tickets import AGENT, ALICE, BOB, MAINT, T0, World, at, world
 
 CAROL = Actor("carol")
+
+
+def only_recorded(w: World, p: Plan) -> bool:
+    """The plan's state is the stored one plus the comment noted as handled."""
+    before, after = parse(w.body), p.state
+    assert before is not None and after is not None
+    return replace(after, handled=before.handled) == before and after.handled != before.handled
 
 
 def test_parse_each_command_shape() -> None:
@@ -119,7 +128,7 @@ def test_unknown_command_or_role_gives_usage_and_changes_nothing() -> None:
     w.run(T0)
     for text in ("/assign me", "/claim backend", "/handoff nobody"):
         p = w.plan(at(1), text)
-        assert p.add_assignees == () and p.status_comment is None
+        assert p.add_assignees == () and only_recorded(w, p)
         assert len(p.comments) == 1 and "/claim [ROLE]" in p.comments[0]
     assert "`api`" in w.plan(at(1), "/claim backend").comments[0]
 
@@ -190,7 +199,7 @@ def test_status_forces_a_rewrite_of_the_status_comment() -> None:
     w = world()
     w.run(T0)
     p = w.plan(at(1), "/status")
-    assert p.status_comment == w.body and p.comments == ()
+    assert p.status_comment and only_recorded(w, p) and p.comments == ()
 
 
 def test_commands_in_one_comment_run_in_order() -> None:
@@ -216,7 +225,7 @@ def test_release_of_an_unclaimed_role_says_so() -> None:
     w = world(labels=("role: api",))
     w.run(T0)
     p = w.plan(at(1), "/release api")
-    assert "not claimed" in p.comments[0] and p.status_comment is None
+    assert "not claimed" in p.comments[0] and only_recorded(w, p)
 
 
 LINES = [
@@ -256,6 +265,9 @@ def test_any_command_sequence_settles_with_one_status_label(roles, comments) -> 
         assert len(w.status) == 1
         assigned = {a.login for a in w.ticket.assignees}
         assert assigned == set(w.holders.values())
+        # A redelivery of the same comment (a retry) changes and says nothing.
+        again = w.plan(at(minute), "\n".join(lines), by=actor, comment_id=w.comment_ids)
+        assert again.empty
 
 
 def test_commands_on_a_closed_ticket_are_answered_not_applied() -> None:
@@ -264,7 +276,7 @@ def test_commands_on_a_closed_ticket_are_answered_not_applied() -> None:
     w.ticket = replace(w.ticket, state="closed", state_reason="completed", closed_by=MAINT)
     w.run(at(1))
     p = w.plan(at(2), "/claim")
-    assert "closed" in p.comments[0] and p.add_assignees == () and p.status_comment is None
+    assert "closed" in p.comments[0] and p.add_assignees == () and only_recorded(w, p)
 
 
 def test_handoff_of_a_free_role_tells_the_new_holder() -> None:
@@ -273,3 +285,19 @@ def test_handoff_of_a_free_role_tells_the_new_holder() -> None:
     p = w.run(at(1), "/handoff @bob ui -- yours", by=MAINT)
     assert p.comments == ("@bob, @maint handed role `ui` to you.",) and w.holders == {"ui": "bob"}
     assert w.settled(at(2))
+
+
+def test_a_redelivered_command_comment_is_not_answered_again() -> None:
+    w = world(permissions={"bob": "write"})
+    w.run(T0)
+    w.run(at(1), "/claim", by=AGENT)
+    for minute, text in enumerate(("/claim", "/workload", "/nope", "/claim\n/workload"), 2):
+        first = w.run(at(minute), text, by=BOB)
+        assert first.comments and first.status_comment
+        retried = w.plan(at(minute), text, by=BOB, comment_id=w.comment_ids)
+        assert retried.empty, text
+    assert w.holders == {"": "coder[bot]"}
+    w.ticket = replace(w.ticket, state="closed", state_reason="completed", closed_by=BOB)
+    w.run(at(9))
+    assert w.run(at(10), "/claim", by=BOB).comments
+    assert w.plan(at(10), "/claim", by=BOB, comment_id=w.comment_ids).empty

@@ -109,6 +109,9 @@ def test_summary_cells_are_escaped() -> None:
     report = compare(scan(f), scan())
     row = next(line for line in report.summary.splitlines() if line.startswith("| error"))
     assert "bad \\| pipe newline" in row
+    f = Finding("unknown-endpoint", "error", "a.ts", 1, "<!-- not\r\nHTML", "GET", "/x")
+    report = compare(scan(f), scan())
+    assert "&lt;!-- not HTML |" in report.summary and "<!-- not" not in report.summary
 
 
 def test_120_findings_make_3_batches_new_first() -> None:

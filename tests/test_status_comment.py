@@ -10,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.claims import Claim
+from app.markdown import table_cell
 from app.status_comment import (
+    MAX_HANDLED,
     VERSION,
     DoneReport,
     LinkedPR,
@@ -56,6 +58,7 @@ FULL = State(
     done=(DoneReport("api", "coder[bot]", T0, "pytest -q --> 42 passed", 77),),
     notices=("needs-spec",),
     history=(Claim("ui", "dan", T0, "x", "command", ended_at=T0 + timedelta(hours=3)),),
+    handled=(501, 502),
 )
 
 
@@ -141,3 +144,15 @@ def test_round_trip_of_arbitrary_text(claims, prs, evidence, status) -> None:  #
     body = render(state)
     assert parse(body) == state
     assert "-->" not in body[body.index("<!-- baton:state ") : -4]
+
+
+def test_handled_comment_ids_are_bounded_to_the_latest() -> None:
+    state = State(ticket=1, handled=tuple(range(1, MAX_HANDLED + 11)))
+    assert state_json(render(state))["handled"] == list(range(11, MAX_HANDLED + 11))
+    assert (parse(render(state)) or state).handled == tuple(range(11, MAX_HANDLED + 11))
+    old = render(State(ticket=1)).replace(', "handled": []', "")  # written before the key
+    assert parse(old) == State(ticket=1)
+
+
+def test_table_cell_is_one_line_and_cannot_open_html_or_split_cells() -> None:
+    assert table_cell("a |b\\\n <!-- c -->\r\nd") == "a \\|b\\\\ &lt;!-- c --&gt; d"

@@ -19,7 +19,7 @@ from app.config import RepoConfig, TicketsConfig
 from app.messages import StatusLabel
 from app.status_comment import LinkedPR, parse
 from app.ticket_plan import Plan, plan
-from app.tickets import Ticket, parse_spec, roles_of, status_labels_on
+from app.tickets import Ticket, closed_by_commit, parse_spec, roles_of, status_labels_on
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 APP = Actor("baton[bot]", "Bot")
@@ -45,6 +45,7 @@ class World:
     workloads: dict[str, list[WorkItem]] = field(default_factory=dict)
     prs: list[LinkedPR] | None = None
     next_id: int = 1000
+    comment_ids: int = 500_000  # each new comment gets the next; a retry passes its own
     lookups: int = 0  # rounds of lookups
     asked: set[str] = field(default_factory=set)  # permissions looked up
 
@@ -72,11 +73,13 @@ class World:
         by: Actor = ALICE,
         comment_at: datetime | None = None,
         pr: int | None = None,
+        comment_id: int | None = None,
         **kw: object,
     ) -> Plan:
-        commands = (
-            from_comment(comment, by, comment_at or now, self.next_id + 7, pr) if comment else []
-        )
+        if comment and comment_id is None:
+            self.comment_ids += 1
+        cid = comment_id or self.comment_ids
+        commands = from_comment(comment, by, comment_at or now, cid, pr) if comment else []
         perms: dict[str, str] = {}
         loads: dict[str, list[WorkItem]] = {}
         for _ in range(4):
@@ -308,6 +311,40 @@ def test_closing_guard_checks_write_permission_of_humans() -> None:
     assert not p.reopen and w.status == ["status: done"]
     w.ticket = replace(w.ticket, state="closed", state_reason=None, closed_by=BOB)  # old issues
     assert w.plan(at(3)).reopen
+
+
+def test_closing_guard_waits_for_the_pr_when_a_merge_commit_closed_the_ticket() -> None:
+    w = world()
+    w.run(T0)
+    w.prs = [LinkedPR(9, "Fix", "coder[bot]", verification="success")]
+    w.run(at(1))
+    w.prs = None
+    # The agent merged the PR: GitHub closed the ticket; the issue's news comes first.
+    w.ticket = replace(w.ticket, state="closed", state_reason="completed", closed_by=AGENT)
+    p = w.run(at(2), closed_by_commit=True)
+    assert not p.reopen and w.status == ["status: done"]
+    assert w.plan(at(2)).reopen  # closed by hand: judged at once
+    # Merged without a passing verification: once the PR is known, the guard judges.
+    w.prs = [LinkedPR(9, "Fix", "coder[bot]", state="merged", verification="failure")]
+    assert w.plan(at(3), closed_by_commit=True).reopen
+    w.prs = [LinkedPR(9, "Fix", "coder[bot]", state="merged", verification="success")]
+    p = w.run(at(3), closed_by_commit=True)
+    assert not p.reopen and w.status == ["status: done"] and w.settled(at(4))
+
+
+def test_closed_by_commit_reads_the_latest_closed_issue_event() -> None:
+    def closed(i: int, commit: str | None) -> dict[str, object]:
+        return {
+            "id": i,
+            "event": "closed",
+            "created_at": f"2026-03-0{i}T00:00:00Z",
+            "commit_id": commit,
+        }
+
+    reopened = {"id": 3, "event": "reopened", "created_at": "2026-03-03T00:00:00Z"}
+    assert closed_by_commit([closed(1, None), reopened, closed(4, "abc123")])
+    assert not closed_by_commit([closed(4, None), closed(1, "abc123"), reopened])
+    assert not closed_by_commit([reopened]) and not closed_by_commit([])
 
 
 def test_only_labelled_issues_are_tickets_when_configured() -> None:

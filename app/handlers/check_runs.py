@@ -10,7 +10,7 @@ from typing import Any
 
 from app.contracts_check import CONTRACTS_CHECK
 from app.dispatch import Context
-from app.github import get_all
+from app.handlers.lookups import list_bounded
 from app.verification import VERIFICATION_CHECK
 
 OURS = (CONTRACTS_CHECK, VERIFICATION_CHECK)
@@ -36,11 +36,11 @@ def with_run(runs: list[Json], run: Json) -> list[Json]:
 
 async def runs_of(ctx: Context, sha: str) -> list[Json]:
     url = f"/repos/{ctx.repo}/commits/{sha}/check-runs?per_page=100"
-    return [r async for r in ctx.gh.getiter(url, iterable_key="check_runs")]
+    return await list_bounded(ctx, url, iterable_key="check_runs")
 
 
 async def list_open_prs(ctx: Context) -> list[Json]:
-    return await get_all(ctx.gh, f"/repos/{ctx.repo}/pulls?state=open&per_page=100")
+    return await list_bounded(ctx, f"/repos/{ctx.repo}/pulls?state=open&per_page=100")
 
 
 async def prs_of(ctx: Context, item: Json) -> list[Json]:

@@ -22,10 +22,11 @@ from app.handlers.check_runs import (
     with_run,
 )
 from app.handlers.contracts_run import contracts
-from app.handlers.gate import closed, reverify, verify
+from app.handlers.gate import closed, known_open_prs, reverify, verify
 from app.handlers.lookups import before_edit, links, sweep_each
 from app.handlers.status_store import load_status
 from app.messages import CLAIM_COMMANDS
+from app.tickets import Ticket, is_ticket
 from app.verification import PASSING_CONCLUSIONS, VERIFICATION_CHECK
 
 __all__ = ["contracts", "router", "sweep", "verify"]
@@ -93,8 +94,13 @@ def _gate_may_change(ctx: Context, runs: list[Json], event: str, run: Json) -> b
 
 
 async def _on_ci(ctx: Context, item: Json, event: str) -> None:
-    """Another app's check run or suite changed: re-evaluate its PRs if the gate may change."""
+    """Another app's check run or suite changed: re-evaluate its PRs if the gate may change.
+    Without PRs in the event (default-branch CI, or a fork's PR) and without our runs on the
+    commit, no PR of ours has it as head: the open PRs are not listed (the sweep heals a PR
+    whose runs were never posted)."""
     runs = await runs_of(ctx, item["head_sha"])
+    if not item.get("pull_requests") and not any(r["name"] in OURS and ours(r, ctx) for r in runs):
+        return
     if _gate_may_change(ctx, runs, event, item):
         for pr in await prs_of(ctx, item):
             await verify(ctx, pr, runs=runs)
@@ -112,11 +118,22 @@ async def on_check_run(event: sansio.Event, ctx: Context) -> None:
 @router.register("check_run", action="rerequested")
 async def on_rerun(event: sansio.Event, ctx: Context) -> None:
     run = event.data["check_run"]
-    if not (run.get("name") in OURS and ours(run, ctx)):
-        return  # other apps re-run their own checks
-    for pr in await prs_of(ctx, run):
+    if run.get("name") in OURS and ours(run, ctx):  # other apps re-run their own checks
+        await _rerun(ctx, run, rescan=run["name"] == CONTRACTS_CHECK)
+
+
+@router.register("check_suite", action="rerequested")
+async def on_suite_rerun(event: sansio.Event, ctx: Context) -> None:
+    """`Re-run all checks` on our suite: both runs again."""
+    suite = event.data["check_suite"]
+    if ours(suite, ctx):
+        await _rerun(ctx, suite, rescan=True)
+
+
+async def _rerun(ctx: Context, item: Json, *, rescan: bool) -> None:
+    for pr in await prs_of(ctx, item):
         runs = await runs_of(ctx, pr["head"]["sha"])
-        if run["name"] == CONTRACTS_CHECK:
+        if rescan:
             runs = with_run(runs, await contracts(ctx, pr, runs, rerun=True))
         await verify(ctx, pr, runs=runs)
 
@@ -130,17 +147,26 @@ async def on_check_suite(event: sansio.Event, ctx: Context) -> None:
 
 async def on_ticket(event: sansio.Event, ctx: Context) -> None:
     issue = event.data["issue"]
-    if "pull_request" not in issue and await _may_have_open_prs(ctx, issue):
-        await reverify(ctx, {int(issue["number"])})
+    if "pull_request" not in issue:
+        unlabeled = event.data["action"] == "unlabeled"
+        await _reverify_ticket(ctx, issue, (event.data.get("label") or {}) if unlabeled else None)
 
 
-async def _may_have_open_prs(ctx: Context, issue: Json) -> bool:
-    """The status comment lists the PRs that link the ticket (the tickets handler, which runs
-    first, has just cached it): with none open, there is no gate to re-evaluate and no need to
-    list the repository's PRs. Without a status comment, assume there may be."""
+async def _reverify_ticket(ctx: Context, issue: Json, removed: Json | None = None) -> None:
+    """Re-evaluate the open PRs of a ticket. Its status comment lists them (the tickets handler,
+    which runs first, has just cached it): with none open, there is no gate to re-evaluate;
+    otherwise they are fetched one by one. Without a status comment, the open PRs are listed.
+    An issue that is not a ticket (see `tickets.label`) has no gates, unless it just lost that
+    label (`removed`): its PRs' gates no longer have a ticket."""
+    config = await ctx.config()
+    wanted = config.tickets.label
+    lost = wanted is not None and str((removed or {}).get("name", "")).lower() == wanted.lower()
+    if not lost and not is_ticket(Ticket.from_github(issue), config):
+        return
     _, body = await load_status(ctx, int(issue["number"]), issue)
-    state = status_comment.parse(body)
-    return state is None or any(pr.state == "open" for pr in state.prs)
+    known = known_open_prs([status_comment.parse(body)])
+    if known != set():
+        await reverify(ctx, {int(issue["number"])}, known=known)
 
 
 for _action in TICKET_ACTIONS:
@@ -154,8 +180,7 @@ async def on_command(event: sansio.Event, ctx: Context) -> None:
         return
     issue = event.data["issue"]
     if "pull_request" not in issue:
-        if await _may_have_open_prs(ctx, issue):
-            await reverify(ctx, {int(issue["number"])})
+        await _reverify_ticket(ctx, issue)
         return
     pr = await ctx.gh.getitem(f"/repos/{ctx.repo}/pulls/{issue['number']}")
     if pr.get("state") == "open":

@@ -74,9 +74,14 @@ async def _selected(
     for path in select_paths(list(entries), config):
         blob, size = entries[path]
         most = MAX_SPEC if kind_of(path).startswith("spec") else MAX_BLOB
-        if size > most or len(wanted) >= MAX_FILES or total + size > MAX_BYTES:
-            why = f"Not scanned: {size} bytes (limits: {most} a file, {MAX_FILES} files)."
+        if size > most:
+            why = f"Not scanned: {size} bytes, over the {most} byte limit of a file."
             skipped.append(Finding("oversized-file", "notice", path, 1, why))
+            continue
+        if len(wanted) >= MAX_FILES or total + size > MAX_BYTES:
+            limit = f"{MAX_FILES} files" if len(wanted) >= MAX_FILES else f"{MAX_BYTES} bytes"
+            why = f"Not scanned: the scan reached its limit of {limit} on this side."
+            skipped.append(Finding("too-many-files", "notice", path, 1, why))
             continue
         wanted[path] = blob
         total += size

@@ -8,14 +8,17 @@ tickets shell's `refresh_ticket`.
 
 from __future__ import annotations
 
+import asyncio
+import weakref
+from collections.abc import Iterable
 from dataclasses import replace
 
 from app.config import RepoConfig
 from app.contracts_check import CONTRACTS_CHECK, create_body, update_body
 from app.dispatch import Context
-from app.github import get_all, is_not_found
+from app.github import is_not_found
 from app.handlers.check_runs import Json, latest, list_open_prs, runs_of
-from app.handlers.lookups import links, permission
+from app.handlers.lookups import links, list_bounded, permission
 from app.handlers.status_store import load_status
 from app.status_comment import LinkedPR, State, parse
 from app.tickets import Ticket as Issue
@@ -32,6 +35,32 @@ from app.verification import (
     approvers_to_check,
     evaluate,
 )
+
+# One evaluation at a time per PR in this process: a PR is evaluated from its own deliveries,
+# its tickets' and rivals' (other delivery keys) and the sweep; the runs are read under the
+# lock, so an older result never overwrites a newer one and a missing run is posted once.
+_locks: weakref.WeakValueDictionary[tuple[str, int], asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+def _lock(repo: str, number: int) -> asyncio.Lock:
+    return _locks.setdefault((repo.lower(), number), asyncio.Lock())
+
+
+def _rivals(state: State, number: int) -> tuple[OpenPR, ...]:
+    """The other open PRs the ticket's status comment lists."""
+    return tuple(
+        OpenPR(p.number, p.author) for p in state.prs if p.state == "open" and p.number != number
+    )
+
+
+def known_open_prs(states: Iterable[State | None]) -> set[int] | None:
+    """The open PRs the tickets' status comments list; None when one has none (unknown)."""
+    found: set[int] = set()
+    for state in states:
+        if state is None:
+            return None
+        found |= {p.number for p in state.prs if p.state == "open"}
+    return found
 
 
 def _check(run: Json) -> CheckRun:
@@ -140,12 +169,26 @@ def _linked_pr(pr: Json, state: str, verification: str | None, runs: list[Json])
 async def verify(
     ctx: Context, pr: Json, *, open_prs: list[Json] | None = None, runs: list[Json] | None = None
 ) -> GateResult:
-    """Evaluate the gate for an open PR, post it, and tell its tickets."""
+    """Evaluate the gate for an open PR, post it, and tell its tickets. `runs`: the head's runs
+    as the caller read them (and its own just posted): read again under the PR's lock, as
+    another evaluation may have posted since; those GitHub does not list yet are kept."""
+    async with _lock(ctx.repo, int(pr["number"])):
+        fresh = await runs_of(ctx, pr["head"]["sha"])
+        seen = {r["id"] for r in fresh}
+        return await _verify(
+            ctx, pr, open_prs, fresh + [r for r in runs or [] if r["id"] not in seen]
+        )
+
+
+async def _verify(
+    ctx: Context, pr: Json, open_prs: list[Json] | None, runs: list[Json]
+) -> GateResult:
     config = await ctx.config()
     sha, number = pr["head"]["sha"], int(pr["number"])
     user = pr.get("user") or {}
     found = await _tickets(ctx, links(ctx, pr), config)
-    if found and open_prs is None:
+    # Rivals on each ticket: from its status comment, or from the open-PR list without one.
+    if open_prs is None and known_open_prs(s for _, s in found) is None:
         open_prs = await list_open_prs(ctx)
     others = {p["number"]: (p, set(links(ctx, p))) for p in open_prs or [] if p["number"] != number}
     tickets = tuple(
@@ -155,11 +198,12 @@ async def verify(
                 OpenPR(n, (p.get("user") or {}).get("login", ""))
                 for n, (p, theirs) in others.items()
                 if t.number in theirs
-            ),
+            )
+            if open_prs is not None or state is None
+            else _rivals(state, number),
         )
-        for t, _ in found
+        for t, state in found
     )
-    runs = runs if runs is not None else await runs_of(ctx, sha)
     contracts_run = latest(runs, CONTRACTS_CHECK, ctx)
     reviews = tuple(
         Review(
@@ -169,7 +213,7 @@ async def verify(
             r.get("submitted_at"),
             r["user"].get("type") or "User",
         )
-        for r in await get_all(ctx.gh, f"/repos/{ctx.repo}/pulls/{number}/reviews?per_page=100")
+        for r in await list_bounded(ctx, f"/repos/{ctx.repo}/pulls/{number}/reviews?per_page=100")
         if r.get("user")
     )
     subject = PullRequest(
@@ -204,14 +248,26 @@ async def verify(
 
 
 async def reverify(
-    ctx: Context, numbers: set[int], skip: int = 0, open_prs: list[Json] | None = None
+    ctx: Context,
+    numbers: set[int],
+    skip: int = 0,
+    open_prs: list[Json] | None = None,
+    known: set[int] | None = None,
 ) -> None:
-    """Re-evaluate the open PRs that link any of these tickets."""
+    """Re-evaluate the open PRs that link any of these tickets. `known`: the open PRs their
+    status comments list (see `known_open_prs`): fetched one by one, not the whole list."""
     if not numbers:
         return
-    open_prs = open_prs if open_prs is not None else await list_open_prs(ctx)
-    for pr in open_prs:
-        if pr["number"] != skip and numbers & set(links(ctx, pr)):
+    if open_prs is None and known is not None:
+        candidates = [
+            await ctx.gh.getitem(f"/repos/{ctx.repo}/pulls/{n}") for n in sorted(known - {skip})
+        ]
+    else:
+        candidates = open_prs if open_prs is not None else await list_open_prs(ctx)
+        open_prs = candidates
+    for pr in candidates:
+        linking = numbers & set(links(ctx, pr))
+        if pr["number"] != skip and pr.get("state") == "open" and linking:
             await verify(ctx, pr, open_prs=open_prs)
 
 
@@ -224,6 +280,9 @@ async def closed(ctx: Context, pr: Json) -> None:
     gate = latest(runs, VERIFICATION_CHECK, ctx)
     verdict = None if gate is None else gate.get("conclusion") or "pending"
     linked = _linked_pr(pr, "merged" if pr.get("merged") else "closed", verdict, runs)
-    for ticket, state in await _tickets(ctx, numbers, await ctx.config()):
+    found = await _tickets(ctx, numbers, await ctx.config())
+    for ticket, state in found:
         await _refresh(ctx, ticket.number, linked, state)
-    await reverify(ctx, set(numbers), skip=int(pr["number"]))
+    if found:  # only tickets have gates to re-evaluate
+        known = known_open_prs(s for _, s in found)
+        await reverify(ctx, {t.number for t, _ in found}, skip=int(pr["number"]), known=known)

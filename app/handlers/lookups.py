@@ -17,7 +17,7 @@ from app.config import RepoConfig
 from app.dispatch import Context
 from app.github import is_not_found
 from app.linking import linked_tickets
-from app.tickets import Ticket, is_ticket
+from app.tickets import Ticket, closed_by_commit, is_ticket
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +37,15 @@ def before_edit(pr: Json, changes: Json) -> Json:
 
 
 async def list_bounded(
-    ctx: Context, url: str, url_vars: Mapping[str, Any] | None = None
+    ctx: Context,
+    url: str,
+    url_vars: Mapping[str, Any] | None = None,
+    *,
+    iterable_key: str = "items",
 ) -> list[Json]:
     """The items of a paginated listing, at most MAX_ITEMS of them."""
     items: list[Json] = []
-    async for item in ctx.gh.getiter(url, url_vars or {}):
+    async for item in ctx.gh.getiter(url, url_vars or {}, iterable_key=iterable_key):
         items.append(item)
         if len(items) >= MAX_ITEMS:
             log.warning("%s: %s listed more than %d items; using those", ctx.repo, url, MAX_ITEMS)
@@ -73,10 +77,12 @@ def work_items(items: Sequence[Json], config: RepoConfig) -> list[WorkItem]:
     return [WorkItem(int(i["number"]), str(i.get("title") or "")) for i in tickets]
 
 
-async def assignment_events(ctx: Context, number: int) -> list[AssignmentEvent]:
-    """The issue's (un)assignments as GitHub recorded them, in its order."""
+async def issue_events(ctx: Context, number: int) -> tuple[list[AssignmentEvent], bool]:
+    """The issue's (un)assignments as GitHub recorded them, in its order, and whether its
+    latest close came from a commit (a merged PR's closing keyword)."""
     items = await list_bounded(ctx, f"/repos/{ctx.repo}/issues/{number}/events?per_page=100")
-    return [e for e in map(AssignmentEvent.from_github, items) if e is not None]
+    events = [e for e in map(AssignmentEvent.from_github, items) if e is not None]
+    return events, closed_by_commit(items)
 
 
 async def sweep_each(

@@ -1,9 +1,10 @@
 """A ticket's status comment (SPEC 5): find it, write it, and keep a copy. The tickets shell
 writes it; the verification gate reads the ticket's recorded state from it too.
 
-The comment's id and body are cached per (repo, number) in the dispatcher's shared cache: only
-the app writes that comment, each write refreshes the copy from GitHub's answer, a failed write
-or an edit by someone else drops it, and a restart starts from GitHub again.
+The comment's id and body (or that there is none) are cached per (repo, number) in the
+dispatcher's shared cache: only the app writes that comment, each write refreshes the copy from
+GitHub's answer, a failed write or an edit by someone else drops it, and a restart starts from
+GitHub again.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from gidgethub import BadRequest
 
 from app.dispatch import Context
 from app.github import is_not_found
-from app.handlers.lookups import Json, list_bounded
+from app.handlers.lookups import MAX_ITEMS, Json
 from app.messages import STATUS_MARKER
 
 log = logging.getLogger(__name__)
@@ -25,8 +26,13 @@ def _key(ctx: Context, number: int) -> str:
     return f"baton-status:{ctx.repo.lower()}#{number}"
 
 
-def _remember(ctx: Context, number: int, comment: Json) -> None:
-    data = {"id": int(comment["id"]), "body": str(comment.get("body") or "")}
+def _remember(ctx: Context, number: int, comment: Json | None) -> None:
+    """Keep the comment, or (None) that the ticket has none: only the app posts one."""
+    data = (
+        {}
+        if comment is None
+        else {"id": int(comment["id"]), "body": str(comment.get("body") or "")}
+    )
     ctx.blobs[_key(ctx, number)] = json.dumps(data).encode()
 
 
@@ -35,14 +41,21 @@ async def load_status(ctx: Context, number: int, issue: Json) -> tuple[int | Non
     cached = ctx.blobs.get(_key(ctx, number))
     if cached is not None:
         data = json.loads(cached)
-        return int(data["id"]), str(data["body"])
+        return (int(data["id"]), str(data["body"])) if data else (None, None)
     if not issue.get("comments"):  # no comments at all: no need to list them
         return None, None
-    for c in await list_bounded(ctx, f"/repos/{ctx.repo}/issues/{number}/comments?per_page=100"):
+    url = f"/repos/{ctx.repo}/issues/{number}/comments?per_page=100"
+    seen = 0
+    async for c in ctx.gh.getiter(url):  # page by page, up to the first match
         body = str(c.get("body") or "")
         if (c.get("user") or {}).get("login") == ctx.bot_login and body.startswith(STATUS_MARKER):
             _remember(ctx, number, c)
             return int(c["id"]), body
+        seen += 1
+        if seen >= MAX_ITEMS:
+            log.warning("%s#%d: no status comment in the first %d comments", ctx.repo, number, seen)
+            break
+    _remember(ctx, number, None)
     return None, None
 
 
@@ -69,5 +82,5 @@ def forget_status(ctx: Context, number: int, comment_id: int) -> None:
     """Someone else edited or deleted comment `comment_id`: if it is the cached status comment,
     drop the copy, so the next read goes to GitHub."""
     cached = ctx.blobs.get(_key(ctx, number))
-    if cached is not None and json.loads(cached)["id"] == comment_id:
+    if cached is not None and json.loads(cached).get("id") == comment_id:
         ctx.blobs.pop(_key(ctx, number), None)

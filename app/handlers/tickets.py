@@ -22,8 +22,8 @@ from app.github import is_not_found
 from app.handlers.lookups import (
     Json,
     assigned_to,
-    assignment_events,
     before_edit,
+    issue_events,
     links,
     list_bounded,
     permission,
@@ -149,14 +149,16 @@ async def _refresh(
             return
         status_id, inputs["status_body"] = await load_status(ctx, number, issue)
         # No assignees and no status comment: no claim, current or past, for events to order.
-        skip_events = not ticket.assignees and status_id is None
-        inputs["events"] = [] if skip_events else await assignment_events(ctx, number)
+        # A closed ticket needs them all the same: was it closed by a merge commit?
+        skip_events = not ticket.assignees and status_id is None and ticket.state == "open"
+        if not skip_events:
+            inputs["events"], inputs["closed_by_commit"] = await issue_events(ctx, number)
         result = await _decide(ctx, ticket, config, inputs)
         for wait in EVENT_WAITS:
             if not result.incomplete:
                 break
             await asyncio.sleep(wait)
-            inputs["events"] = await assignment_events(ctx, number)
+            inputs["events"], inputs["closed_by_commit"] = await issue_events(ctx, number)
             result = await _decide(ctx, ticket, config, inputs)
         if close_verified and ticket.state == "open" and any(p.verified_merge for p in prs or ()):
             closed = await ctx.gh.patch(base, data={"state": "closed", "state_reason": "completed"})

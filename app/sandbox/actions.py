@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from app.linking import links
 from app.sandbox.state import CheckRun, Comment, Issue, IssueEvent, Label, Repo, Review, User, World
 
 # emit(event, action, repo, sender, objects): queue one delivery
@@ -72,13 +73,20 @@ class Actions:
             self.reopen(repo, issue, user)
         return issue
 
-    def close(self, repo: Repo, issue: Issue, user: User, reason: str = "completed") -> None:
+    def close(
+        self,
+        repo: Repo,
+        issue: Issue,
+        user: User,
+        reason: str = "completed",
+        commit_id: str | None = None,
+    ) -> None:
         if issue.state == "closed":
             return
         issue.state, issue.state_reason = "closed", reason
         issue.closed_at = issue.updated_at = self.world.clock.iso()
         issue.closed_by = user
-        self._record(repo, issue, "closed", user)
+        self._record(repo, issue, "closed", user, commit_id=commit_id)
         self._issue_emit(repo, issue, "closed", user)
 
     def reopen(self, repo: Repo, issue: Issue, user: User) -> None:
@@ -205,11 +213,17 @@ class Actions:
         base = repo.branches[repo.default_branch]
         changes: dict[str, bytes | None] = {p: d for p, d in files.items()}
         changes.update({p: None for p in repo.commits[base] if p not in files})
-        self.world.commit(repo, repo.default_branch, changes, f"Merge #{pr.number}")
+        merge = self.world.commit(repo, repo.default_branch, changes, f"Merge #{pr.number}")
         pr.merged, pr.merged_by = True, user
         pr.state, pr.merged_at = "closed", self.world.clock.iso()
         pr.closed_at = pr.updated_at = pr.merged_at
         self._issue_emit(repo, pr, "closed", user)
+        # As GitHub does: closing keywords close the linked issues, by the merger, with the
+        # merge commit recorded on the `closed` issue event.
+        for link in links(pr.title, pr.body, repo.full_name):
+            issue = repo.issues.get(link.number)
+            if link.closing and issue is not None and not issue.is_pr:
+                self.close(repo, issue, user, "completed", commit_id=merge)
 
     def review(
         self,

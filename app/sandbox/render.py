@@ -154,6 +154,7 @@ class Render:
             assigner=self.user(e.actor) if e.assignee else None,
             label=self.label(repo, e.label) if e.label else None,
             performed_via_github_app=self._via_app(e.actor),
+            commit_id=e.commit_id,
         )
 
     def review(self, repo: Repo, rv: Review) -> JSON:

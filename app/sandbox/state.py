@@ -72,6 +72,7 @@ class IssueEvent:
     created_at: str
     assignee: User | None = None
     label: Label | None = None
+    commit_id: str | None = None
 
 
 @dataclass

@@ -112,16 +112,18 @@ def issue_event(
     assigner: JSON | None = None,
     label: JSON | None = None,
     performed_via_github_app: JSON | None = None,
+    commit_id: str | None = None,
 ) -> JSON:
-    """One item of `GET /repos/{owner}/{repo}/issues/{number}/events`."""
+    """One item of `GET /repos/{owner}/{repo}/issues/{number}/events`; `commit_id` names the
+    commit that closed the issue (a merged PR's closing keyword)."""
     shape: JSON = {
         "id": id,
         "node_id": node_id("IssueEvent", id),
         "url": f"{repo['url']}/issues/events/{id}",
         "actor": actor,
         "event": event,
-        "commit_id": None,
-        "commit_url": None,
+        "commit_id": commit_id,
+        "commit_url": f"{repo['url']}/commits/{commit_id}" if commit_id else None,
         "created_at": created_at,
         "performed_via_github_app": performed_via_github_app,
     }
