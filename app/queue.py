@@ -26,7 +26,6 @@ CREATE TABLE IF NOT EXISTS deliveries (
     id TEXT NOT NULL UNIQUE,
     event TEXT NOT NULL,
     key TEXT NOT NULL,
-    body BLOB,
     status TEXT NOT NULL DEFAULT 'pending',
     attempts INTEGER NOT NULL DEFAULT 0,
     next_at REAL NOT NULL DEFAULT 0,
@@ -35,11 +34,13 @@ CREATE TABLE IF NOT EXISTS deliveries (
 );
 CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (status, key, seq);
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_at);
+-- Bodies apart: finishing a delivery then rewrites a small row, not its whole payload.
+CREATE TABLE IF NOT EXISTS bodies (seq INTEGER PRIMARY KEY, body BLOB NOT NULL);
 """
 
 # The first pending delivery of each key, ready to run: later ones of a key wait their turn.
 _READY = """
-SELECT seq, id, event, key, body, attempts FROM deliveries AS d
+SELECT d.seq, id, event, key, b.body, attempts FROM deliveries AS d JOIN bodies AS b USING (seq)
 WHERE status = 'pending' AND next_at <= ?
   AND seq = (SELECT MIN(seq) FROM deliveries WHERE status = 'pending' AND key = d.key)
 ORDER BY seq LIMIT ?
@@ -70,13 +71,18 @@ class DeliveryStore:
 
     def __init__(self, path: str) -> None:
         self._path = path
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db = self._connect()
         self._db.execute("PRAGMA journal_mode=WAL")
         # Checkpoints are run by a thread (GroupCommit), so a request never waits for one.
         self._db.execute("PRAGMA wal_autocheckpoint=0")
         # WAL + NORMAL: a committed row survives a killed process; fsync happens at checkpoints.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA busy_timeout=5000")  # the maintenance thread writes too
+        return db
 
     def close(self) -> None:
         self._db.close()
@@ -91,13 +97,17 @@ class DeliveryStore:
         added = []
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            for row in rows:
+            for delivery_id, event, key, body in rows:
                 cur = self._db.execute(
-                    "INSERT OR IGNORE INTO deliveries (id, event, key, body, received_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (*row, now),
+                    "INSERT OR IGNORE INTO deliveries (id, event, key, received_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (delivery_id, event, key, now),
                 )
                 added.append(cur.rowcount == 1)
+                if cur.rowcount == 1:
+                    self._db.execute(
+                        "INSERT INTO bodies (seq, body) VALUES (?, ?)", (cur.lastrowid, body)
+                    )
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
@@ -106,7 +116,7 @@ class DeliveryStore:
 
     def checkpoint(self) -> None:
         """Fold the WAL into the database file; called off the event loop (see GroupCommit)."""
-        with contextlib.closing(sqlite3.connect(self._path)) as db:
+        with contextlib.closing(self._connect()) as db:
             db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def ready(self, now: float, busy: set[str], limit: int) -> list[Delivery]:
@@ -122,10 +132,10 @@ class DeliveryStore:
         return row.fetchone()[0]
 
     def finish(self, seqs: list[int]) -> None:
-        # The body is no longer needed; the id stays for deduplication.
+        # The id stays for deduplication; the body goes at the next prune, off the hot path.
         self._db.execute("BEGIN IMMEDIATE")
         self._db.executemany(
-            "UPDATE deliveries SET status='done', body=NULL WHERE seq=?", [(s,) for s in seqs]
+            "UPDATE deliveries SET status='done' WHERE seq=?", [(s,) for s in seqs]
         )
         self._db.execute("COMMIT")
 
@@ -158,9 +168,17 @@ class DeliveryStore:
         return self._db.execute("SELECT COUNT(*) FROM deliveries WHERE status='dead'").fetchone()[0]
 
     def prune(self, older_than: float) -> None:
-        self._db.execute(
-            "DELETE FROM deliveries WHERE status='done' AND received_at < ?", (older_than,)
-        )
+        """Drop the bodies of finished deliveries, and their rows once `older_than`. Runs in a
+        thread on its own connection (see GroupCommit.maintain)."""
+        with contextlib.closing(self._connect()) as db:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute(
+                "DELETE FROM bodies WHERE seq IN (SELECT seq FROM deliveries WHERE status='done')"
+            )
+            db.execute(
+                "DELETE FROM deliveries WHERE status='done' AND received_at < ?", (older_than,)
+            )
+            db.execute("COMMIT")
 
 
 class GroupCommit:
@@ -174,7 +192,7 @@ class GroupCommit:
         self._store = store
         self._on_commit = on_commit
         self._batch: list[tuple[tuple[str, str, str, bytes], asyncio.Future[bool]]] = []
-        self._checkpointing: asyncio.Task[None] | None = None
+        self._last_commit = 0.0
 
     async def put(self, delivery_id: str, event: str, key: str, body: bytes) -> bool:
         loop = asyncio.get_running_loop()
@@ -192,23 +210,30 @@ class GroupCommit:
             for _, future in batch:
                 future.set_exception(exc)
             return
+        self._last_commit = time.monotonic()
         for (_, future), added in zip(batch, results, strict=True):
             future.set_result(added)
         self._on_commit()
 
-    async def checkpoints(self, interval: float = 1.0, keep_done: float = 7 * 86400) -> None:
-        """Fold the WAL into the database every `interval`; hourly, forget finished deliveries
-        older than `keep_done` (their ids only served deduplication)."""
-        last_prune = 0.0
+    async def maintain(self, interval: float = 1.0, keep_done: float = 7 * 86400) -> None:
+        """In a thread, off the event loop: fold the WAL into the database;
+        every minute, drop finished deliveries' bodies (and their ids after `keep_done`)."""
+        last_prune = last_checkpoint = time.monotonic()
         while True:
             await asyncio.sleep(interval)
+            now = time.monotonic()
+            # While deliveries pour in, maintenance would compete with them for the CPU:
+            # it waits for a quiet second, or at most 30 s.
+            if now - self._last_commit < 1.0 and now - last_checkpoint < 30.0:
+                continue
             try:
-                if time.monotonic() - last_prune > 3600:
-                    self._store.prune(time.time() - keep_done)
-                    last_prune = time.monotonic()
+                if now - last_prune > 60:
+                    await asyncio.to_thread(self._store.prune, time.time() - keep_done)
+                    last_prune = now
                 await asyncio.to_thread(self._store.checkpoint)
+                last_checkpoint = now
             except sqlite3.Error:
-                log.warning("WAL checkpoint failed", exc_info=True)
+                log.warning("queue maintenance failed", exc_info=True)
 
 
 Handler = Callable[[Delivery], Awaitable[None]]

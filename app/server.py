@@ -107,7 +107,7 @@ def create_app(
             app[WORKER] = worker
             app[RECONCILER] = reconciler
             worker.start()
-            checkpoints = asyncio.create_task(writer.checkpoints())
+            checkpoints = asyncio.create_task(writer.maintain())
             sweeping = (
                 asyncio.create_task(reconciler.run(settings.reconcile_interval))
                 if settings.reconcile_interval > 0

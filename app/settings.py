@@ -7,6 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -56,6 +59,15 @@ def read_dotenv(path: Path) -> dict[str, str]:
     return values
 
 
+def _is_private_key(text: str) -> bool:
+    """Parsed now, so a bad key stops `serve` at start and not at the first JWT."""
+    try:
+        serialization.load_pem_private_key(text.encode(), password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return False
+    return True
+
+
 def _number(env: Mapping[str, str], name: str, default: float, problems: list[str]) -> float:
     raw = env.get(name, "").strip()
     if not raw:
@@ -96,7 +108,7 @@ def load_settings(
             problems.append(f"PRIVATE_KEY_PATH: cannot read {key_path}: {exc.strerror}")
     if require_app and not key and not key_path:
         problems.append("PRIVATE_KEY or PRIVATE_KEY_PATH: required (the App's PEM key)")
-    elif key and "PRIVATE KEY-----" not in key:
+    elif key and not _is_private_key(key):
         problems.append("PRIVATE_KEY: not a PEM private key")
 
     secret = env.get("WEBHOOK_SECRET", "")

@@ -28,7 +28,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.sandbox.server import sign  # noqa: E402
+from app.sandbox.server import _key_pair, sign  # noqa: E402
 
 SECRET = "bench-secret"
 
@@ -133,12 +133,13 @@ async def run(total: int, concurrency: int) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="baton-bench-"))
     db = tmp / "bench.db"
     results = {}
+    key = _key_pair()[0]  # never used to sign: no feature handler calls GitHub
     for name, code in (("(b) bare aiohttp", SERVE_BARE), ("(a) Baton intake", SERVE_REAL)):
         port = free_port()
         env = {
             **os.environ,
             "APP_ID": "1",
-            "PRIVATE_KEY": "-----BEGIN PRIVATE KEY-----\\nunused\\n-----END PRIVATE KEY-----",
+            "PRIVATE_KEY": key,
             "WEBHOOK_SECRET": SECRET,
             "HOST": "127.0.0.1",
             "PORT": str(port),

@@ -95,7 +95,7 @@ def make_settings(sandbox: SandboxServer, db: Path, **overrides: object) -> Sett
         webhook_secret=SECRET,
         host="127.0.0.1",
         port=free_port(),
-        github_api_url=sandbox.url,
+        github_api_url=sandbox.url + str(overrides.pop("api_prefix", "")),
         db_path=str(db),
         reconcile_interval=0,
         retry_base=0.01,

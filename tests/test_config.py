@@ -12,7 +12,8 @@ from app.github import app_jwt, rate_limit_wait
 from app.sandbox.server import _key_pair
 from app.settings import Settings, SettingsError, load_settings
 
-PEM = "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----"
+PEM, _PUBLIC = _key_pair()
+PEM = PEM.strip()
 
 
 def test_missing_file_and_empty_file_give_defaults() -> None:
@@ -124,3 +125,19 @@ def test_rate_limit_waits() -> None:
 def test_a_secondary_rate_limit_without_retry_after_waits_a_minute() -> None:
     message = "You have exceeded a secondary rate limit. Please wait a few minutes."
     assert rate_limit_wait(403, {}, 0, message) == 60
+
+
+def test_settings_read_the_key_from_private_key_path(tmp_path: Path) -> None:
+    (tmp_path / "app.pem").write_text(PEM + "\n")
+    env = {"APP_ID": "3", "WEBHOOK_SECRET": "s", "PRIVATE_KEY_PATH": str(tmp_path / "app.pem")}
+    assert load_settings(env, None).private_key == PEM
+    with pytest.raises(SettingsError) as err:
+        load_settings({**env, "PRIVATE_KEY_PATH": str(tmp_path / "missing.pem")}, None)
+    assert err.value.problems[0].startswith("PRIVATE_KEY_PATH: cannot read")
+
+
+def test_a_key_that_only_looks_like_pem_is_refused_at_start() -> None:
+    fake = "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----"
+    with pytest.raises(SettingsError) as err:
+        load_settings({"APP_ID": "3", "WEBHOOK_SECRET": "s", "PRIVATE_KEY": fake}, None)
+    assert err.value.problems == ["PRIVATE_KEY: not a PEM private key"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import uuid
 from pathlib import Path
@@ -91,6 +92,10 @@ async def test_every_intake_status_code(stack: Stack) -> None:
     assert (await post(stack, body, headers_for(body, delivery=delivery)))[0] == 200
     big = b'{"x": "' + b"a" * (25 * 1024 * 1024) + b'"}'
     assert (await post(stack, big, headers_for(big)))[0] == 413
+    # A refused delivery left no trace: signed, the same delivery id is accepted.
+    refused = headers_for(body, delivery="refused-once")
+    assert (await post(stack, body, {**refused, "X-Hub-Signature-256": "sha256=0"}))[0] == 401
+    assert (await post(stack, body, refused))[0] == 202
     # Nothing unsigned or malformed was stored: only the one accepted delivery.
     await stack.settle()
     assert stack.app[STORE].depth() == 0
@@ -235,3 +240,89 @@ async def test_the_reconciliation_sweep_runs_through_the_queue(tmp_path: Path) -
         assert any(status == "done" for _, status in rows)
         listed = [r.path for r in stack.sandbox.requests if r.path == "/app/installations"]
         assert listed
+
+
+async def test_one_issue_in_order_one_at_a_time_and_issues_concurrently(tmp_path: Path) -> None:
+    spans: list[tuple[int, str, float, float]] = []
+    order = routing.Router()
+
+    @order.register("issues", action="labeled")
+    async def _slow(event, ctx: Context) -> None:  # type: ignore[no-untyped-def]
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        await asyncio.sleep(0.1)
+        spans.append((event.data["issue"]["number"], event.data["label"]["name"], start,
+                      loop.time()))  # fmt: skip
+
+    async with running_stack(tmp_path, Features(routers=[order])) as stack:
+        ann = stack.sandbox.person("ann")
+        one = ann.open_issue(REPO, "One", "body")
+        two = ann.open_issue(REPO, "Two", "body")
+        for name in "abcde":
+            ann.label(REPO, one, name)
+            ann.label(REPO, two, name)
+        await stack.settle()
+    first = [s for s in spans if s[0] == one]
+    second = [s for s in spans if s[0] == two]
+    assert [s[1] for s in first] == list("abcde")  # in the order GitHub sent them
+    for earlier, later in itertools.pairwise(first):
+        assert earlier[3] <= later[2]  # never two at once for one issue
+    assert any(a[2] < b[3] and b[2] < a[3] for a in first for b in second)  # but across issues
+
+
+async def test_the_token_is_renewed_before_it_expires(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    async with running_stack(tmp_path, ECHO) as stack:
+        # Renewal is due five minutes before expiry: with 301 s of life, after one second.
+        stack.sandbox.world.token_ttl = timedelta(seconds=301)
+        ann = stack.sandbox.person("ann")
+        ann.open_issue(REPO, "First", "body")
+        await stack.settle()
+        ann.open_issue(REPO, "Second", "body")
+        await stack.settle()
+        await asyncio.sleep(1.5)
+        ann.open_issue(REPO, "Third", "body")
+        await stack.settle()
+        tokens = [r for r in stack.sandbox.requests if r.path.endswith("/access_tokens")]
+        assert len(tokens) == 2  # cached for the second, renewed for the third
+        assert [r for r in stack.sandbox.requests if r.status == 401] == []
+        assert len(comments(stack)) == 3
+
+
+async def test_log_lines_carry_the_delivery_id_and_never_a_secret(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import logging
+
+    from app.logs import setup_logging
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    setup_logging("DEBUG", "json")
+    try:
+        async with running_stack(tmp_path, ECHO) as stack:
+            stack.sandbox.inject("POST", r"/comments$", 500, times=100)
+            stack.sandbox.person("ann").open_issue(REPO, "Cart", "body")
+            await stack.settle()
+            delivery = stack.sandbox.deliveries[0].id
+            key = stack.sandbox.private_key
+    finally:
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line]
+    mine = [r for r in lines if r["delivery"] == delivery]
+    assert any("dead letter" in r["message"] for r in mine)
+    assert any(r["logger"] == "app.dispatch" for r in mine)  # the handler's failure, too
+    assert all(r["delivery"] in (delivery, "-") for r in lines)
+    text = "\n".join(json.dumps(r) for r in lines)
+    assert SECRET not in text and key.splitlines()[1] not in text
+
+
+async def test_github_enterprise_server_api_url_is_honoured(tmp_path: Path) -> None:
+    async with running_stack(tmp_path, ECHO, api_prefix="/api/v3") as stack:
+        stack.sandbox.person("ann").open_issue(REPO, "Cart", "body")
+        await stack.settle()
+        assert comments(stack) == ["seen"]
+        paths = [r.path for r in stack.sandbox.requests]
+        assert paths and all(p.startswith("/api/v3/") for p in paths)

@@ -87,3 +87,34 @@ async def test_accepted_delivery_survives_sigkill(tmp_path: Path) -> None:
         if first.returncode is None:
             first.kill()
         await sandbox.stop()
+
+
+async def test_sigterm_lets_the_running_handler_finish(tmp_path: Path) -> None:
+    sandbox = SandboxServer(SECRET)
+    await sandbox.start()
+    sandbox.add_repo(REPO)
+    port = free_port()
+    sandbox.webhook_url = f"http://127.0.0.1:{port}/api/github/webhooks"
+    app = await start_app(sandbox, tmp_path / "baton.db", port)
+    try:
+        sandbox.inject("GET", r"^/app$", 200, delay=1.0)  # the handler is mid-way...
+        sandbox.person("ann").open_issue(REPO, "Refunds", "no criteria yet")
+        await sandbox.flush()
+        for _ in range(200):
+            if any(r.path == "/app" for r in sandbox.requests):
+                break
+            await asyncio.sleep(0.02)
+        app.send_signal(signal.SIGTERM)  # ...when the deploy stops the process
+        assert await asyncio.wait_for(app.wait(), 20) == 0
+        repo = sandbox.world.repos[REPO]
+        assert [lb.name for lb in repo.issues[1].labels] == ["status: needs-spec"]
+        # Nothing listens any more: GitHub's redelivery will find the next process.
+        try:
+            status = await sandbox.post_delivery(sandbox.deliveries[0])
+        except aiohttp.ClientError:
+            status = None
+        assert status is None
+    finally:
+        if app.returncode is None:
+            app.kill()
+        await sandbox.stop()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -124,7 +123,7 @@ class Rest:
         if inst is None:
             return error(404, "Not Found")
         token = "ghs_" + secrets.token_hex(18)
-        expires = self.world.clock.now() + timedelta(hours=1)
+        expires = self.world.clock.now() + self.world.token_ttl
         self.world.tokens[token] = (inst.id, expires)
         return web.json_response(
             {

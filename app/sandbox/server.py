@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 APP_ID = 4242
 APP_SLUG = "baton"
 RATE_LIMIT = 5000
+GHES_PREFIX = "/api/v3"
 
 
 
@@ -110,6 +111,8 @@ class SandboxServer:
         rest = Rest(self.world, self.actions, self.render, self.bot)
         for method, path, handler in rest.routes():
             app.router.add_route(method, path, handler)
+            # GitHub Enterprise Server serves the same API under /api/v3.
+            app.router.add_route(method, GHES_PREFIX + path, handler)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
@@ -259,7 +262,7 @@ class SandboxServer:
     def _auth(self, request: web.Request) -> str | None:
         header = request.headers.get("Authorization", "")
         scheme, _, credential = header.partition(" ")
-        if request.path.startswith("/app"):
+        if request.path.removeprefix(GHES_PREFIX).startswith("/app"):
             if scheme.lower() != "bearer":
                 return None
             try:

@@ -175,6 +175,7 @@ class World:
         self.repos: dict[str, Repo] = {}
         self.installations: dict[int, Installation] = {}
         self.tokens: dict[str, tuple[int, datetime]] = {}  # token -> (installation, expiry)
+        self.token_ttl = timedelta(hours=1)  # GitHub's installation tokens live an hour
 
     def next_id(self) -> int:
         return next(self._ids)
