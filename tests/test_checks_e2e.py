@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
+import re
 import uuid
 from pathlib import Path
 from urllib.parse import urlencode
@@ -524,6 +526,39 @@ async def test_a_role_label_on_the_ticket_re_evaluates_its_prs(shop: Shop) -> No
     assert "no /done from web" in str(gate.output["summary"])
 
 
+def ticket_state(stack: Stack, number: int) -> dict:
+    """The state JSON of the ticket's status comment, as agents read it."""
+    [body] = [
+        c.body
+        for c in stack.sandbox.world.repos[REPO].comments.values()
+        if c.issue_number == number and c.via_app and c.body.startswith(STATUS_MARKER)
+    ]
+    found = re.search(r"<!-- baton:state (\{.*\}) -->", body, re.S)
+    assert found, body
+    return json.loads(found[1])
+
+
+@needs_tickets
+async def test_the_status_comment_shows_the_linked_prs_checks(shop: Shop) -> None:
+    ticket = await shop.ticket()
+    number = await shop.pr()
+    [pr] = ticket_state(shop.stack, ticket)["prs"]
+    assert pr["number"] == number and "ci / test" not in pr["checks"]
+    # A started CI job need not re-evaluate a waiting gate (it cannot change it); its result does.
+    shop.ci.check(REPO, head(shop.stack, number), "ci / test")
+    await shop.stack.settle()
+    shop.ci.check(REPO, head(shop.stack, number), "ci / test", "success")
+    await shop.stack.settle()
+    [pr] = ticket_state(shop.stack, ticket)["prs"]
+    assert pr["checks"]["ci / test"] == "success"
+    assert pr["checks"][CONTRACTS_CHECK] == "success"
+    assert pr["verification"] == "pending"  # waiting for a human review
+    shop.bob.review(REPO, number, "APPROVED")
+    await shop.stack.settle()
+    [pr] = ticket_state(shop.stack, ticket)["prs"]
+    assert (pr["verification"], pr["checks"]["ci / test"]) == ("success", "success")
+
+
 async def test_plain_events_cost_a_handful_of_requests(shop: Shop) -> None:
     await shop.ticket()
     number = await shop.pr()
@@ -605,6 +640,25 @@ async def test_default_branch_ci_lists_no_pull_requests(shop: Shop) -> None:
     assert count(shop.stack, "POST", "/check-runs", mark) == 0
     assert count(shop.stack, "PATCH", "/check-runs", mark) == 0
     assert rows(shop.gate(number))["checks"] == "pass"  # no CI on the PR's own head yet
+
+
+async def test_a_rival_on_the_second_page_of_open_prs_blocks(shop: Shop) -> None:
+    await shop.ticket()
+    sandbox = shop.stack.sandbox
+    with sandbox.hold():  # their deliveries are lost: only the open-PR listing knows them
+        rival = shop.alice.open_pr(REPO, "Orders, take one", "Fixes #1", "old", CLEAN)
+        for i in range(100):
+            shop.carol.open_pr(REPO, f"Chore {i}", "", f"chore-{i}", {f"docs/{i}.md": b"x\n"})
+    mark = len(sandbox.requests)
+    number = await shop.pr()  # newest first: the rival is the 102nd open PR, on page 2
+    listed = [r for r in shop.stack.requests_since(mark) if r.method == "GET"]
+    pages = [r.query.get("page", "1") for r in listed if r.path.endswith("/pulls")]
+    assert pages == ["1", "2"]
+    await shop.green(number)
+    gate = shop.gate(number)
+    assert_blocked_only_by(gate, "claim")
+    assert f"#{rival} also open for #1" in str(gate.output["summary"])
+    assert rows(shop.gate(rival))["claim"] == "fail"  # re-evaluated from the same listing
 
 
 @needs_tickets

@@ -6,9 +6,14 @@ from pathlib import Path
 
 from app.contracts_check import CONTRACTS_CHECK
 from app.verification import VERIFICATION_CHECK
-from tests.conftest import REPO, running_stack
+from tests.conftest import REPO, Stack, running_stack
+from tests.octokit import validate_webhook
 
 BAD = b"claims:\n  max_per_agent: many\n"
+
+
+def labels(stack: Stack, number: int) -> list[str]:
+    return sorted(lb.name for lb in stack.sandbox.world.repos[REPO].issues[number].labels)
 
 
 async def test_an_invalid_config_falls_back_to_defaults_and_shows_the_line(
@@ -36,3 +41,63 @@ async def test_the_config_is_read_from_the_default_branch(tmp_path: Path) -> Non
         issues = stack.sandbox.world.repos[REPO].issues
         assert [lb.name for lb in issues[plain].labels] == []
         assert "status: needs-spec" in [lb.name for lb in issues[ticket].labels]
+
+
+def push_to_main(stack: Stack, login: str, changes: dict[str, bytes | None], message: str) -> None:
+    """`login` pushes one commit to the default branch: the commit, then the `push` delivery
+    GitHub sends for it (the sandbox's people do not push to branches themselves)."""
+    sandbox = stack.sandbox
+    repo = sandbox.world.repos[REPO]
+    before = repo.branches[repo.default_branch]
+    after = sandbox.world.commit(repo, repo.default_branch, changes, message)
+    pusher = sandbox.person(login)
+    old = repo.commits[before]
+    committer = {"name": login, "email": f"{login}@users.noreply.github.com", "username": login}
+    commit = {
+        "id": after,
+        "tree_id": after,
+        "distinct": True,
+        "message": message,
+        "timestamp": sandbox.world.clock.iso(),
+        "url": f"{sandbox.url}/repos/{REPO}/commits/{after}",
+        "author": committer,
+        "committer": committer,
+        "added": sorted(p for p, d in changes.items() if d is not None and p not in old),
+        "modified": sorted(p for p, d in changes.items() if d is not None and p in old),
+        "removed": sorted(p for p, d in changes.items() if d is None and p in old),
+    }
+    sandbox.actions.emit(
+        "push",
+        None,  # type: ignore[arg-type]  # push deliveries have no action
+        repo,
+        pusher.user,
+        {
+            "ref": f"refs/heads/{repo.default_branch}",
+            "before": before,
+            "after": after,
+            "created": False,
+            "deleted": False,
+            "forced": False,
+            "base_ref": None,
+            "compare": f"https://github.com/{REPO}/compare/{before[:12]}...{after[:12]}",
+            "commits": [commit],
+            "head_commit": commit,
+            "pusher": {"name": login, "email": committer["email"]},
+        },
+    )
+    delivery = sandbox.deliveries[-1]
+    assert delivery.event == "push" and validate_webhook("push", delivery.payload) == []
+
+
+async def test_a_push_to_the_default_branch_refreshes_the_config(tmp_path: Path) -> None:
+    config = b"tickets:\n  label: ticket\n"
+    async with running_stack(tmp_path, files={".github/baton.yml": config}) as stack:
+        ann = stack.sandbox.person("ann")
+        plain = ann.open_issue(REPO, "Not a ticket", "no label, so Baton leaves it alone")
+        await stack.settle()
+        assert labels(stack, plain) == []  # the config with `tickets.label` is cached now
+        push_to_main(stack, "maya", {".github/baton.yml": b"agents: [ada]\n"}, "Every issue")
+        await stack.settle()
+        now = ann.open_issue(REPO, "Now a ticket", "every issue is a ticket now")
+        await stack.settle()
+        assert labels(stack, now) == ["status: needs-spec"]

@@ -195,6 +195,34 @@ async def test_two_agents_assigned_out_of_order_the_earlier_keeps_it(stack: Stac
     assert told.startswith("@bolt[bot]") and "already claimed by @ada[bot]" in told
 
 
+async def test_assignments_on_the_second_page_of_issue_events_are_ordered(stack: Stack) -> None:
+    n = await ready_ticket(stack)
+    repo = stack.sandbox.world.repos[REPO]
+    maya = stack.sandbox.person("maya")
+    with stack.sandbox.hold():  # 110 label events first (their deliveries lost)
+        for _ in range(55):
+            stack.sandbox.actions.add_labels(repo, repo.issues[n], maya.user, ["triage"])
+            stack.sandbox.actions.remove_label(repo, repo.issues[n], maya.user, "triage")
+    ada, bolt = stack.sandbox.person("ada[bot]", "Bot"), stack.sandbox.person("bolt[bot]", "Bot")
+    with stack.sandbox.hold() as held:
+        ada.assign(REPO, n)
+        stack.sandbox.world.clock.advance(seconds=2)
+        bolt.assign(REPO, n)
+    assert len([e for e in repo.events if e.issue_number == n]) > 100
+    mark = len(stack.sandbox.requests)
+    stack.sandbox.release(list(reversed(held)))  # bolt's delivery arrives first
+    await stack.settle()
+    assert assignees(stack, n) == ["ada[bot]"] and holders(stack, n) == [("ada[bot]", "")]
+    [told] = said(stack, n)
+    assert told.startswith("@bolt[bot]") and "already claimed by @ada[bot]" in told
+    pages = {
+        r.query.get("page", "1")
+        for r in stack.requests_since(mark)
+        if r.method == "GET" and r.path.endswith(f"/issues/{n}/events")
+    }
+    assert pages == {"1", "2"}
+
+
 async def test_a_later_assignment_loses_to_an_earlier_claim_command_and_hears_its_note(
     stack: Stack,
 ) -> None:
@@ -504,6 +532,32 @@ async def test_activity_of_the_holder_keeps_the_claim(tmp_path: Path) -> None:
         age(stack, minutes=20)
         await stack.sweep()
         assert "will be released" in said(stack, n)[-1]
+        assert violations(stack.sandbox.requests) == []
+
+
+async def test_the_holders_comment_on_a_linked_pr_is_activity(tmp_path: Path) -> None:
+    config = b"claims:\n  stale_after: 2h\n  release_after: 5h\n"
+    async with running_stack(tmp_path, files={".github/baton.yml": config}) as stack:
+        n = await claimed(stack)
+        ada, bolt = (
+            stack.sandbox.person("ada[bot]", "Bot"),
+            stack.sandbox.person("bolt[bot]", "Bot"),
+        )
+        pr = ada.open_pr(REPO, "Refund API", f"Fixes #{n}", "refunds", {"api.py": b"x = 1\n"})
+        await stack.settle()
+        age(stack, hours=1, minutes=50)
+        ada.comment(REPO, pr, "Rebased on main, tests pass")  # on the PR, not the ticket
+        await stack.settle()
+        age(stack, minutes=50)
+        bolt.comment(REPO, pr, "Looks good")  # not the holder: not the claim's activity
+        await stack.settle()
+        age(stack, minutes=10)  # 2h50 since the claim and the PR, 1h since ada's comment
+        await stack.sweep()
+        assert said(stack, n) == [] and assignees(stack, n) == ["ada[bot]"]
+        age(stack, hours=1, minutes=20)  # 2h20 since ada's comment, 1h30 since bolt's
+        await stack.sweep()
+        [warning] = said(stack, n)
+        assert warning.startswith("@ada[bot]") and "will be released" in warning
         assert violations(stack.sandbox.requests) == []
 
 
