@@ -69,7 +69,7 @@ def commit(repo: Path, files: dict[str, str | None], message: str) -> None:
 
 def run_scan(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "app.contracts.cli", *args],
+        [sys.executable, "-m", "app", *args],  # `baton scan ...`, as installed
         capture_output=True,
         text=True,
         cwd=ROOT,
