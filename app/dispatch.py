@@ -66,7 +66,9 @@ class Context:
     bot_login: str
     clock: Clock
     configs: ConfigStore
-    blobs: cachetools.LRUCache[str, bytes]
+    # Bounded, in memory, bytes by key: blob contents and trees by SHA, status comments,
+    # known labels. Lost on restart by design: GitHub is the database.
+    cache: cachetools.LRUCache[str, bytes]
 
     async def config(self) -> RepoConfig:
         return await self.configs.get(self.gh, self.repo)
@@ -91,7 +93,7 @@ class Dispatcher:
         self.sweeps = list(features.sweeps)
         self.clock = clock
         self.configs = ConfigStore()
-        self.blobs: cachetools.LRUCache[str, bytes] = cachetools.LRUCache(
+        self.cache: cachetools.LRUCache[str, bytes] = cachetools.LRUCache(
             maxsize=64 * 1024 * 1024, getsizeof=len
         )
 
@@ -103,7 +105,7 @@ class Dispatcher:
             bot_login=await self.client.bot_login(),
             clock=self.clock,
             configs=self.configs,
-            blobs=self.blobs,
+            cache=self.cache,
         )
 
     async def handle(self, delivery: Delivery) -> None:

@@ -715,7 +715,7 @@ async def test_the_status_comment_is_found_on_the_first_page(shop: Shop) -> None
     for i in range(120):  # more than one page after the status comment
         shop.carol.comment(REPO, number, f"+1 ({i})")
     await shop.stack.settle()
-    shop.stack.app[DISPATCHER].blobs.clear()  # as after a restart
+    shop.stack.app[DISPATCHER].cache.clear()  # as after a restart
     mark = len(shop.stack.sandbox.requests)
     shop.alice.comment(REPO, number, "/done -- still listed")
     await shop.stack.settle()

@@ -37,7 +37,7 @@ FETCHES = 8  # concurrent blob requests
 async def _tree(ctx: Context, sha: str) -> list[tuple[str, str, int]]:
     """(path, blob sha, size) of every file at `sha`; cached beside the blobs (immutable)."""
     key = f"tree:{ctx.repo}:{sha}"
-    if (cached := ctx.blobs.get(key)) is not None:
+    if (cached := ctx.cache.get(key)) is not None:
         return [tuple(e) for e in json.loads(cached)]  # type: ignore[misc]
     data = await ctx.gh.getitem(f"/repos/{ctx.repo}/git/trees/{sha}?recursive=1")
     if data.get("truncated"):
@@ -47,18 +47,18 @@ async def _tree(ctx: Context, sha: str) -> list[tuple[str, str, int]]:
         for e in data.get("tree") or []
         if e.get("type") == "blob"
     ]
-    ctx.blobs[key] = json.dumps(entries).encode()
+    ctx.cache[key] = json.dumps(entries).encode()
     return entries
 
 
 async def _blob(ctx: Context, sha: str, limit: asyncio.Semaphore) -> tuple[str, bytes]:
-    if (cached := ctx.blobs.get(sha)) is not None:
+    if (cached := ctx.cache.get(sha)) is not None:
         return sha, cached
     async with limit:
         data = await ctx.gh.getitem(f"/repos/{ctx.repo}/git/blobs/{sha}")
     content = str(data.get("content") or "")
     raw = base64.b64decode(content) if data.get("encoding") == "base64" else content.encode()
-    ctx.blobs[sha] = raw
+    ctx.cache[sha] = raw
     return sha, raw
 
 

@@ -33,12 +33,12 @@ def _remember(ctx: Context, number: int, comment: Json | None) -> None:
         if comment is None
         else {"id": int(comment["id"]), "body": str(comment.get("body") or "")}
     )
-    ctx.blobs[_key(ctx, number)] = json.dumps(data).encode()
+    ctx.cache[_key(ctx, number)] = json.dumps(data).encode()
 
 
 async def load_status(ctx: Context, number: int, issue: Json) -> tuple[int | None, str | None]:
     """(id, body) of the app's status comment on the ticket, or (None, None)."""
-    cached = ctx.blobs.get(_key(ctx, number))
+    cached = ctx.cache.get(_key(ctx, number))
     if cached is not None:
         data = json.loads(cached)
         return (int(data["id"]), str(data["body"])) if data else (None, None)
@@ -61,7 +61,7 @@ async def load_status(ctx: Context, number: int, issue: Json) -> tuple[int | Non
 
 async def save_status(ctx: Context, number: int, comment_id: int | None, body: str) -> None:
     """Edit the status comment in place, or post it (again, if someone deleted it)."""
-    ctx.blobs.pop(_key(ctx, number), None)  # until GitHub confirms the new body
+    ctx.cache.pop(_key(ctx, number), None)  # until GitHub confirms the new body
     saved = None
     if comment_id is not None:
         try:
@@ -81,6 +81,6 @@ async def save_status(ctx: Context, number: int, comment_id: int | None, body: s
 def forget_status(ctx: Context, number: int, comment_id: int) -> None:
     """Someone else edited or deleted comment `comment_id`: if it is the cached status comment,
     drop the copy, so the next read goes to GitHub."""
-    cached = ctx.blobs.get(_key(ctx, number))
+    cached = ctx.cache.get(_key(ctx, number))
     if cached is not None and json.loads(cached).get("id") == comment_id:
-        ctx.blobs.pop(_key(ctx, number), None)
+        ctx.cache.pop(_key(ctx, number), None)

@@ -74,7 +74,7 @@ async def _decide(ctx: Context, ticket: Ticket, config: RepoConfig, inputs: Json
 async def _labels_exist(ctx: Context, names: Sequence[str], present: Sequence[str]) -> None:
     """Create status labels with their colours on first use; known ones are remembered."""
     key = f"baton-labels:{ctx.repo.lower()}"
-    known = set((ctx.blobs.get(key) or b"").decode().split("\n")) | {n.lower() for n in present}
+    known = set((ctx.cache.get(key) or b"").decode().split("\n")) | {n.lower() for n in present}
     for name in names:
         status = StatusLabel.from_name(name)
         if status is None or name.lower() in known:
@@ -88,7 +88,7 @@ async def _labels_exist(ctx: Context, names: Sequence[str], present: Sequence[st
             if exc.status_code != 422:  # 422: it exists already
                 raise
         known.add(name.lower())
-    ctx.blobs[key] = "\n".join(sorted(known - {""})).encode()
+    ctx.cache[key] = "\n".join(sorted(known - {""})).encode()
 
 
 async def _apply(ctx: Context, ticket: Ticket, p: Plan, status_id: int | None) -> None:
