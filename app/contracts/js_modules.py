@@ -101,11 +101,14 @@ def express_call(
         return
     router: Any = owner.name if isinstance(owner, RouterRef) else owner
     if verb in _ROUTE_VERBS and len(args) >= 2:  # one argument: `app.get('env')`, a setting
-        path = ev.eval(args[0], scope)
-        literal = isinstance(path, tuple) and path and isinstance(path[0], str)
-        if literal and path[0].startswith("/"):
-            method = "*" if verb == "all" else verb.upper()
-            facts.routes.append(RouteDecl(router, method, path, line, "express"))
+        # `router.get(['/', '/:id'], h)`: one route per path of the array
+        paths = args[0].named_children if args[0].type == "array" else [args[0]]
+        for path_node in paths:
+            path = ev.eval(path_node, scope)
+            literal = isinstance(path, tuple) and path and isinstance(path[0], str)
+            if literal and path[0].startswith("/"):
+                method = "*" if verb == "all" else verb.upper()
+                facts.routes.append(RouteDecl(router, method, path, line, "express"))
     elif verb == "use" and args and isinstance(owner, RouterRef):
         first = ev.eval(args[0], scope)
         prefix: Template = first if isinstance(first, tuple) else ()

@@ -16,6 +16,14 @@ from .js_scope import GLOBAL_FETCH, ClassBox, Func, NewRouter, RouteChain, Scope
 from .urls import Arg, Hole, Ref, concat, join_base, strip_origin
 
 MAX_DEPTH = 40
+# Helpers that compilers wrap around `require()` (tsc, babel, esbuild).
+_INTEROP = (
+    "__importDefault",
+    "__importStar",
+    "_interopRequireDefault",
+    "_interopRequireWildcard",
+    "__toESM",
+)
 _TRANSPARENT = {
     "parenthesized_expression",
     "await_expression",
@@ -48,11 +56,15 @@ class Evaluator:
         if isinstance(value, ClassBox):
             return value.members.get(prop)
         if isinstance(value, Ref):
+            if value.name == "default" and prop == "default":  # tsc/babel: `routes_1.default`
+                return value
             return Ref(value.module, prop if value.name == "*" else f"{value.name}.{prop}")
         if isinstance(value, Arg) and not value.prop:
             return Arg(value.index, prop, name=prop)
         if isinstance(value, Client) and value.kind == "express" and prop == "Router":
             return Client("express.Router")
+        if isinstance(value, Client) and prop == "default":  # compiled `axios_1.default.get`
+            return value
         return None
 
     def eval(self, node: Node | None, scope: Scope, depth: int = 0) -> Any:
@@ -109,6 +121,8 @@ class Evaluator:
             return self.class_box(node, scope, depth)
         if kind in ("call_expression", "new_expression"):
             return self._call(node, scope, depth)
+        if kind == "sequence_expression" and node.named_children:  # tsc: `(0, express_1.Router)()`
+            return self.eval(node.named_children[-1], scope, depth + 1)
         if kind == "ternary_expression":
             # Both branches agree (up to the origin: DEV ? 'http://localhost/api' : '/api'), or the
             # piece is unknown.
@@ -277,6 +291,8 @@ class Evaluator:
             if isinstance(spec, tuple) and len(spec) == 1 and isinstance(spec[0], str):
                 return import_value(spec[0], "default")
             return None
+        if callee.type == "identifier" and self.text(callee) in _INTEROP and arg_nodes:
+            return self.eval(arg_nodes[0], scope, depth + 1)  # the module, as far as we care
         if callee.type == "identifier" and self.text(callee) == "inject" and arg_nodes:
             return self.eval(arg_nodes[0], scope, depth + 1)
         target = self.eval(callee, scope, depth + 1)

@@ -128,7 +128,9 @@ class Linker:
             sub = ref.module + ("" if ref.module.endswith(".") else ".") + names[0]
             sub_target = self.resolve_module(file, sub)
             if sub_target is not None and (
-                target is None or names[0] not in self.facts[target].exports
+                target is None
+                or names[0] not in self.facts[target].exports
+                or self._imports_itself(target, names[0])
             ):
                 return (
                     self.lookup(file, Ref(sub, ".".join(names[1:])), hops + 1)
@@ -157,6 +159,15 @@ class Linker:
                 return value, target, tuple(rest)
             value = value.get(rest[0]) if isinstance(value, Obj) else None
             rest = rest[1:]
+
+    def _imports_itself(self, package: str, name: str) -> bool:
+        """`from . import xcoms` in a package's `__init__`: the name is its submodule."""
+        value = self.facts[package].exports.get(name)
+        return (
+            isinstance(value, Ref)
+            and value.name == name
+            and self.resolve_module(package, value.module) == package
+        )
 
     def template(self, file: str, template: Template, hops: int = 0) -> Template:
         """Constants imported from other modules spliced in; unknown ones become Holes."""
@@ -262,7 +273,10 @@ class Linker:
                 if owner is not None:
                     routes.setdefault(owner, []).append((path, route))
         mounted = {child for kids in children.values() for child, _, _ in kids}
-        starts = roots + [k for k in own_prefix if k not in mounted and k not in roots]
+        # A root app mounted in another (`app.use('/admin', adminApp)`, `app.mount('/api', api)`)
+        # serves only under that prefix.
+        starts = [k for k in roots if k not in mounted]
+        starts += [k for k in own_prefix if k not in mounted and k not in roots]
         out: dict[tuple[str, str, str, int], Endpoint] = {}
 
         def visit(

@@ -13,6 +13,16 @@ _ROUTERS = {"APIRouter": "fastapi", "Blueprint": "flask"}
 _METHOD_DECORATORS = ("get", "post", "put", "patch", "delete", "head", "options")
 
 
+def _router_framework(kind: str) -> str:
+    """Framework of a router class; subclasses are named for their base in real code
+    (`PrefectRouter`, `AirflowRouter`, cadwyn's `VersionedAPIRouter`, `ApiBlueprint`)."""
+    if kind in _ROUTERS:
+        return _ROUTERS[kind]
+    if kind.endswith("Router"):
+        return "fastapi"
+    return "flask" if kind.endswith("Blueprint") else ""
+
+
 def _callee_name(node: ast.expr) -> str:
     if isinstance(node, ast.Attribute):
         return node.attr
@@ -41,9 +51,10 @@ def extract_routes(tree: ast.Module, scope: ModuleScope, facts: FileFacts) -> No
             target = node.targets[0] if isinstance(node, ast.Assign) else node.target
             name = scope.symbol(target) if isinstance(target, ast.Name | ast.Attribute) else None
             kind = _callee_name(node.value.func)
-            if isinstance(name, str) and (kind in _ROOTS or kind in _ROUTERS):
-                routers[name] = _ROOTS.get(kind) or _ROUTERS[kind]
-                pre = _kwarg(node.value, "prefix" if kind == "APIRouter" else "url_prefix")
+            framework = _ROOTS.get(kind) or _router_framework(kind)
+            if isinstance(name, str) and framework:
+                routers[name] = framework
+                pre = _kwarg(node.value, "url_prefix" if framework == "flask" else "prefix")
                 facts.routers.append(
                     RouterDecl(
                         name,

@@ -15,7 +15,7 @@ from cachetools import LRUCache
 from .facts import FileFacts
 from .link import Linker
 from .model import Call, Finding
-from .urls import render_raw, template_path
+from .urls import is_inline, render_raw, template_path
 
 _MEMO: LRUCache[str, tuple[Any, ...]] = LRUCache(maxsize=40_000)
 _LOCK = Lock()
@@ -56,6 +56,8 @@ def _resolve(path: str, facts: FileFacts, linker: Linker) -> tuple[list[Call], l
     notices: list[Finding] = []
     for method, url, line, client in found:
         template = linker.template(path, url)
+        if is_inline(template):
+            continue
         shape = template_path(template) if template else None
         if shape is None:
             notices.append(unresolved(path, line, client, render_raw(template)))

@@ -34,6 +34,10 @@ Template = tuple[Piece, ...]
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*")
 _PROTOCOL_RELATIVE = re.compile(r"^//[^/?#]*")
+# An origin whose scheme is unknown: `${protocol}://${host}:${port}/health`.
+_UNKNOWN_SCHEME = re.compile(r"^\0?://[^/?#]*")
+# URLs that never reach a server (`fetch(dataUri)` decodes an inline image in bundles).
+_INLINE = re.compile(r"^(?:data|blob|mailto|tel|javascript|about):", re.IGNORECASE)
 _LITERAL_PARAM = re.compile(r"\{[A-Za-z_][\w.-]*\}")
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "0.0.0.0", "[::1]")
 # A route parameter in any of the syntaxes we read: {id}, {id:int}, :id, :id?, :id(\d+),
@@ -98,10 +102,17 @@ def is_external(source: str) -> bool:
     (`fetch(`https://api.github.com/users/${u}`)`): a third-party call, not our API. URLs built
     from constants (`${API_ROOT}/users`) are ours, whatever host the constant names."""
     text = _QUOTES.sub("", source, count=1)
+    if _INLINE.match(text):
+        return True
     match = _SCHEME.match(text) or _PROTOCOL_RELATIVE.match(text)
     if not match or "$" in match.group(0) or "{" in match.group(0):
         return False
     return is_third_party((match.group(0),))
+
+
+def is_inline(template: Template) -> bool:
+    """`data:`/`blob:` URLs (often constants): no request to any server."""
+    return bool(template) and isinstance(template[0], str) and bool(_INLINE.match(template[0]))
 
 
 def has_args(template: Template) -> bool:
@@ -174,10 +185,14 @@ def template_path(template: Template) -> tuple[str, str] | None:
             norm_parts.append("\0")
     raw = "".join(raw_parts)
     norm = "".join(norm_parts)
-    match = _SCHEME.match(norm) or _PROTOCOL_RELATIVE.match(norm)
+    match = _SCHEME.match(norm) or _PROTOCOL_RELATIVE.match(norm) or _UNKNOWN_SCHEME.match(norm)
     if match:
         norm = norm[match.end() :]
-        raw_match = _SCHEME.match(raw) or _PROTOCOL_RELATIVE.match(raw)
+        raw_match = (
+            _SCHEME.match(raw)
+            or _PROTOCOL_RELATIVE.match(raw)
+            or re.match(r"^(?:\{\w*\})?://[^/?#]*", raw)
+        )
         raw = raw[raw_match.end() :] if raw_match else raw
     if not norm.replace("\0", "").strip("/") and "\0" not in norm:
         return ("/", raw or "/") if norm.startswith("/") else None

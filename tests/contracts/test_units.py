@@ -296,3 +296,108 @@ export default routes;
         ("GET", "/healthcheck", 5, "express"),
         ("POST", "/api/users", 6, "express"),
     ]
+
+
+def test_router_subclasses_are_routers() -> None:
+    """Real apps name their APIRouter/Blueprint subclasses for the base (Prefect, Airflow)."""
+    files = {
+        "srv/flows.py": b"""from srv.routing import PrefectRouter
+router: PrefectRouter = PrefectRouter(prefix="/flows", tags=["Flows"])
+@router.get("/{id}")
+def read_flow(id: str): ...
+""",
+        "srv/app.py": b"""from fastapi import FastAPI
+from cadwyn import VersionedAPIRouter
+from srv import flows
+api = VersionedAPIRouter()
+api.include_router(flows.router, prefix="/v1")
+app = FastAPI()
+app.include_router(api, prefix="/api")
+""",
+        "srv/web.py": b"""from srv.bp import ApiBlueprint
+bp = ApiBlueprint("items", __name__, url_prefix="/items")
+@bp.route("/<int:id>", methods=["DELETE"])
+def drop(id): ...
+""",
+    }
+    endpoints = scan(files, ContractsConfig()).endpoints
+    assert sorted((e.method, e.path, e.source) for e in endpoints) == [
+        ("DELETE", "/items/{}", "flask"),
+        ("GET", "/api/v1/flows/{}", "fastapi"),
+    ]
+
+
+def test_data_and_blob_urls_are_not_calls() -> None:
+    js = b"""const PIXEL = "data:image/webp;base64,UklGRh4AAABXRUJQ";
+fetch(PIXEL).then(r => r.blob());
+fetch("data:image/avif;base64,AAAAIGZ0eXBh");
+fetch(URL_BLOB);
+fetch('/api/items');
+"""
+    result = scan({"web/a.js": js, "app/main.py": FASTAPI}, ContractsConfig())
+    assert [c.path for c in result.calls] == ["/api/items"]
+    assert [f.code for f in result.findings if f.severity == "error"] == ["unknown-endpoint"]
+
+
+def test_compiled_commonjs_express_routers() -> None:
+    """tsc output as npm packages ship it: interop helpers, `(0, f)()`, `.default`, arrays."""
+    routes = b"""var __importDefault = (this && this.__importDefault) || function (m) { return m; };
+Object.defineProperty(exports, "__esModule", { value: true });
+const express_1 = __importDefault(require("express"));
+const items_1 = __importDefault(require("./items"));
+const router = express_1.default.Router();
+router.use('/items', items_1.default);
+exports.default = router;
+"""
+    items = b"""const express_1 = require("express");
+const router = (0, express_1.Router)();
+router.get(['/', '/:id'], h);
+exports.default = router;
+"""
+    client = b"""const axios_1 = __importDefault(require("axios"));
+axios_1.default.get('/items/7');
+axios_1.default.post('/items/7');
+"""
+    result = scan(
+        {"lib/routes/index.js": routes, "lib/routes/items.js": items, "web/c.js": client},
+        ContractsConfig(),
+    )
+    assert sorted((e.method, e.path) for e in result.endpoints) == [
+        ("GET", "/items"),
+        ("GET", "/items/{}"),
+    ]
+    assert [(f.code, f.line) for f in result.findings if f.severity == "error"] == [
+        ("method-not-allowed", 3)
+    ]
+
+
+def test_origin_with_an_unknown_scheme_is_dropped() -> None:
+    assert template_path((Hole("protocol"), "://", Hole("host"), ":", Hole("port"), "/health")) == (
+        "/health",
+        "/health",
+    )
+
+
+@pytest.mark.parametrize("imp", ["from pkg.routes import xcoms", "from . import xcoms"])
+def test_package_init_including_its_own_submodule(imp: str) -> None:
+    """Airflow's `routes/__init__.py` imports its submodules and mounts their routers."""
+    init = f"""{imp}
+from fastapi import APIRouter
+api = APIRouter()
+api.include_router(xcoms.router, prefix="/xcoms")
+"""
+    sub = b"from fastapi import APIRouter\nrouter = APIRouter()\n@router.get('/{k}')\ndef g(): ..."
+    files = {"src/pkg/routes/__init__.py": init.encode(), "src/pkg/routes/xcoms.py": sub}
+    assert [e.path for e in scan(files, ContractsConfig()).endpoints] == ["/xcoms/{}"]
+
+
+def test_mounted_sub_app_serves_only_under_its_prefix() -> None:
+    js = b"""import express from 'express';
+const admin = express();
+admin.get('/users', h);
+const app = express();
+app.use('/admin', admin);
+app.get('/health', h);
+"""
+    endpoints = scan({"server/app.js": js}, ContractsConfig()).endpoints
+    assert sorted(e.path for e in endpoints) == ["/admin/users", "/health"]
