@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import random
 import sqlite3
@@ -32,19 +33,18 @@ CREATE TABLE IF NOT EXISTS deliveries (
     error TEXT,
     received_at REAL NOT NULL
 );
-CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (status, key, seq);
+CREATE INDEX IF NOT EXISTS deliveries_order ON deliveries (status, seq);
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_at);
 -- Bodies apart: finishing a delivery then rewrites a small row, not its whole payload.
 CREATE TABLE IF NOT EXISTS bodies (seq INTEGER PRIMARY KEY, body BLOB NOT NULL);
 """
 
 # The first pending delivery of each key, ready to run: later ones of a key wait their turn.
-_READY = """
-SELECT d.seq, id, event, key, b.body, attempts FROM deliveries AS d JOIN bodies AS b USING (seq)
-WHERE status = 'pending' AND next_at <= ?
-  AND seq = (SELECT MIN(seq) FROM deliveries WHERE status = 'pending' AND key = d.key)
-ORDER BY seq LIMIT ?
-"""
+# Pending deliveries in arrival order; `ready` keeps the first of each key (the rest of a key
+# wait their turn), so a backlog costs a walk of the index, not a query per row.
+_PENDING = "SELECT seq, id, event, key, attempts, next_at FROM deliveries WHERE status = 'pending'"
+_PENDING += " ORDER BY seq"
+MAX_SCAN = 20_000
 
 
 class RetryLater(Exception):
@@ -120,8 +120,31 @@ class DeliveryStore:
             db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def ready(self, now: float, busy: set[str], limit: int) -> list[Delivery]:
-        rows = self._db.execute(_READY, (now, limit + len(busy))).fetchall()
-        return [Delivery(*row) for row in rows if row[3] not in busy][:limit]
+        """Up to `limit` deliveries that may run now: each the earliest pending one of its key,
+        due, and of a key not `busy`."""
+        chosen: list[tuple[int, str, str, str, int]] = []
+        seen = set(busy)
+        cursor = self._db.execute(_PENDING)
+        for seq, delivery_id, event, key, attempts, next_at in itertools.islice(cursor, MAX_SCAN):
+            if key in seen:
+                continue
+            seen.add(key)
+            if next_at <= now:
+                chosen.append((seq, delivery_id, event, key, attempts))
+                if len(chosen) >= limit:
+                    break
+        cursor.close()
+        bodies = (
+            dict(
+                self._db.execute(
+                    f"SELECT seq, body FROM bodies WHERE seq IN ({','.join('?' * len(chosen))})",
+                    [c[0] for c in chosen],
+                ).fetchall()
+            )
+            if chosen
+            else {}
+        )
+        return [Delivery(s, i, e, k, bodies[s], a) for s, i, e, k, a in chosen]
 
     def next_due(self, now: float) -> float | None:
         """When the next delivery waiting for a retry becomes due. Deliveries that are due but

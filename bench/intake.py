@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import socket
 import sqlite3
 import statistics
@@ -158,10 +159,13 @@ async def run(total: int, concurrency: int) -> None:
         finally:
             proc.terminate()
             proc.wait(10)
-    stored = sqlite3.connect(db).execute("SELECT COUNT(*) FROM deliveries").fetchone()[0]
+    counts = dict(
+        sqlite3.connect(db).execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status")
+    )
+    shutil.rmtree(tmp, ignore_errors=True)
     ratio = results["(a) Baton intake"][0] / results["(b) bare aiohttp"][0]
     accepted = results["(a) Baton intake"][2]
-    print(f"ratio a/b: {ratio:.2f}   accepted {accepted}, rows in the queue database {stored}")
+    print(f"ratio a/b: {ratio:.2f}   accepted {accepted} (+ warm-up); in the queue: {counts}")
 
 
 def main() -> None:
