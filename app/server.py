@@ -17,8 +17,9 @@ from aiohttp import web
 from app import intake
 from app.dispatch import Clock, Dispatcher, Features, utcnow
 from app.github import GitHubClient
-from app.queue import DeliveryStore, GroupCommit, Worker
+from app.queue import DeliveryStore, GroupCommit
 from app.settings import Settings
+from app.worker import Worker
 
 log = logging.getLogger(__name__)
 

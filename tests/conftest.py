@@ -14,10 +14,10 @@ import pytest
 from aiohttp import web
 
 from app.dispatch import Clock, Features
-from app.queue import Worker
 from app.sandbox import APP_ID, SandboxServer
 from app.server import DISPATCHER, STORE, WORKER, serve
 from app.settings import Settings
+from app.worker import Worker
 
 REPO = "acme/shop"
 SECRET = "test-secret"
