@@ -23,7 +23,6 @@ from app.handlers import contracts_run
 from app.handlers.gate import verify
 from app.handlers.status_store import load_status, save_status
 from app.messages import STATUS_MARKER
-from app.sandbox import shapes
 from app.sandbox.people import Person
 from app.sandbox.server import Delivery
 from app.sandbox.state import CheckRun
@@ -755,24 +754,8 @@ async def test_files_over_the_scan_limits_say_which_limit(
 def rerequest_suite(shop: Shop, run: CheckRun) -> None:
     """Someone clicks `Re-run all checks` on the suite of `run` (a suite of one run here)."""
     sandbox = shop.stack.sandbox
-    repo, render = sandbox.world.repos[REPO], sandbox.render
-    app = render.app() if run.app_id == render.app_id else render.other_app(run.app_id)
-    prs = [
-        render.pull(repo, i) for i in repo.issues.values() if i.is_pr and i.head_sha == run.head_sha
-    ]
-    suite = shapes.check_suite(
-        render.repository(repo),
-        run.id,
-        run.head_sha,
-        None,
-        run.status,
-        run.conclusion,
-        app,
-        run.started_at,
-        run.completed_at or run.started_at,
-        pull_requests=prs,
-        latest_check_runs_count=1,
-    )
+    repo = sandbox.world.repos[REPO]
+    suite = sandbox.render.check_suite(repo, run, latest_check_runs_count=1)
     for key in ("rerequestable", "runs_rerequestable"):  # not in the webhook's schema
         del suite[key]
     sandbox.actions.emit("check_suite", "rerequested", repo, shop.bob.user, {"check_suite": suite})

@@ -175,26 +175,36 @@ class Render:
         owner = shapes.user("github", 9919, "Organization", base_url=self.base_url)
         return shapes.app(app_id, "github-actions", owner, base_url=self.base_url)
 
-    def check_run(self, repo: Repo, run: CheckRun) -> JSON:
-        r = self.repository(repo)
-        app = self.app() if run.app_id == self.app_id else self.other_app(run.app_id)
-        prs = [
-            shapes.pull_request_minimal(self.pull(repo, i))
-            for i in repo.issues.values()
-            if i.is_pr and i.state == "open" and i.head_sha == run.head_sha
-        ]
-        suite = shapes.check_suite(
-            r,
+    def check_suite(self, repo: Repo, run: CheckRun, **extra: Any) -> JSON:
+        """The suite of `run` (a suite of one run in the sandbox)."""
+        return shapes.check_suite(
+            self.repository(repo),
             run.id,
             run.head_sha,
             None,
             run.status,
             run.conclusion,
-            app,
+            self._run_app(run),
             run.started_at,
             run.completed_at or run.started_at,
-            pull_requests=prs,
+            pull_requests=self._run_prs(repo, run),
+            **extra,
         )
+
+    def _run_app(self, run: CheckRun) -> JSON:
+        return self.app() if run.app_id == self.app_id else self.other_app(run.app_id)
+
+    def _run_prs(self, repo: Repo, run: CheckRun) -> list[JSON]:
+        return [
+            shapes.pull_request_minimal(self.pull(repo, i))
+            for i in repo.issues.values()
+            if i.is_pr and i.state == "open" and i.head_sha == run.head_sha
+        ]
+
+    def check_run(self, repo: Repo, run: CheckRun) -> JSON:
+        r = self.repository(repo)
+        app, prs = self._run_app(run), self._run_prs(repo, run)
+        suite = self.check_suite(repo, run)
         return shapes.check_run(
             r,
             run.id,
