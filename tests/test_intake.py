@@ -274,14 +274,15 @@ async def test_the_token_is_renewed_before_it_expires(tmp_path: Path) -> None:
     from datetime import timedelta
 
     async with running_stack(tmp_path, ECHO) as stack:
-        # Renewal is due five minutes before expiry: with 301 s of life, after one second.
-        stack.sandbox.world.token_ttl = timedelta(seconds=301)
+        # Renewal is due five minutes before expiry: with 303 s of life, after 2-3 seconds
+        # (GitHub's expires_at has whole seconds).
+        stack.sandbox.world.token_ttl = timedelta(seconds=303)
         ann = stack.sandbox.person("ann")
         ann.open_issue(REPO, "First", "body")
         await stack.settle()
         ann.open_issue(REPO, "Second", "body")
         await stack.settle()
-        await asyncio.sleep(1.5)
+        await asyncio.sleep(3.2)
         ann.open_issue(REPO, "Third", "body")
         await stack.settle()
         tokens = [r for r in stack.sandbox.requests if r.path.endswith("/access_tokens")]
