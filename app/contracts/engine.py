@@ -200,7 +200,20 @@ def scan(
     config: ContractsConfig,
     base_files: Mapping[str, bytes] | None = None,
 ) -> ScanResult:
-    head = analyse(files, config)
+    base = analyse(base_files, config) if base_files is not None else None
+    return _result(analyse(files, config), config, base)
+
+
+def scan_pair(
+    files: Mapping[str, bytes], base_files: Mapping[str, bytes], config: ContractsConfig
+) -> tuple[ScanResult, ScanResult]:
+    """Head (with its diff against base) and base, each tree analysed once: what a PR check
+    compares to tell new drift from drift that was already there."""
+    base = analyse(base_files, config)
+    return _result(analyse(files, config), config, base), _result(base, config, None)
+
+
+def _result(head: Analysis, config: ContractsConfig, base: Analysis | None) -> ScanResult:
     ignored = _ignored_endpoints(config)
 
     def skip(method: str, path: str) -> bool:
@@ -211,8 +224,7 @@ def scan(
     calls = [c for c in head.calls if not skip(c.method, c.path)]
     findings = list(head.notices)
     removed: list[Finding] = []
-    if base_files is not None:
-        base = analyse(base_files, config)
+    if base is not None:
         removed = diff.removed_endpoints(base.endpoints, head.endpoints, calls, config.base_path)
         findings += diff.breaking_changes(base.operations, head.operations, calls, config.base_path)
     removed_at = {(f.path, f.line, f.method, f.endpoint) for f in removed}

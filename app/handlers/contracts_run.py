@@ -12,8 +12,8 @@ import json
 import logging
 
 from app.config import ContractsConfig
-from app.contracts import scan, select_paths
-from app.contracts.model import Finding, ScanResult
+from app.contracts import scan_pair, select_paths
+from app.contracts.model import Finding
 from app.contracts.selection import kind_of
 from app.contracts_check import (
     CONTRACTS_CHECK,
@@ -96,12 +96,6 @@ async def _contents(ctx: Context, *sides: dict[str, str]) -> list[dict[str, byte
     return [{path: blobs[blob] for path, blob in side.items()} for side in sides]
 
 
-def _scan(
-    head: dict[str, bytes], base: dict[str, bytes], config: ContractsConfig
-) -> tuple[ScanResult, ScanResult]:
-    return scan(head, config, base_files=base), scan(base, config)
-
-
 async def contracts(ctx: Context, pr: Json, runs: list[Json], *, rerun: bool = False) -> Json:
     """Post `Baton / contracts` on the PR head unless a completed run is there; the run."""
     sha, base_sha = pr["head"]["sha"], pr["base"]["sha"]
@@ -115,7 +109,7 @@ async def contracts(ctx: Context, pr: Json, runs: list[Json], *, rerun: bool = F
     )
     head, base = await _contents(ctx, head_paths, base_paths)
     # The scan is CPU-bound (it parses, never runs, the code): off the event loop.
-    head_result, base_result = await asyncio.to_thread(_scan, head, base, cc)
+    head_result, base_result = await asyncio.to_thread(scan_pair, head, base, cc)
     head_result.findings.extend(head_skips)
     base_result.findings.extend(base_skips)
     report = compare(head_result, base_result, config.problems)

@@ -401,3 +401,19 @@ app.get('/health', h);
 """
     endpoints = scan({"server/app.js": js}, ContractsConfig()).endpoints
     assert sorted(e.path for e in endpoints) == ["/admin/users", "/health"]
+
+
+def test_scan_pair_gives_what_two_scans_give() -> None:
+    from app.config import ContractsConfig
+    from app.contracts import scan, scan_pair
+
+    base = {
+        "api/main.py": b'from fastapi import FastAPI\napp = FastAPI()\n\n@app.get("/a")\n'
+        b'def a(): ...\n\n@app.get("/b")\ndef b(): ...\n',
+        "web/api.js": b'export const a = () => fetch("/a");\nexport const b = () => fetch("/b");\n',
+    }
+    head = {**base, "api/main.py": base["api/main.py"].split(b'\n\n@app.get("/b")')[0] + b"\n"}
+    config = ContractsConfig()
+    pair = scan_pair(head, base, config)
+    assert pair == (scan(head, config, base_files=base), scan(base, config))
+    assert [f.code for f in pair[0].findings if f.severity == "error"] == ["removed-endpoint"]
