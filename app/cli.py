@@ -6,8 +6,12 @@ import argparse
 import asyncio
 import sys
 
-from app.logs import setup_logging
-from app.settings import SettingsError, load_settings
+from app.contracts.cli import main as scan_main
+from app.demo import main as demo_main
+from app.features import FEATURES
+from app.service.logs import setup_logging
+from app.service.server import serve
+from app.service.settings import SettingsError, load_settings
 
 
 def _serve() -> int:
@@ -18,9 +22,7 @@ def _serve() -> int:
             print(f"baton: {problem}", file=sys.stderr)
         return 2
     setup_logging(settings.log_level, settings.log_format)
-    from app.server import serve
-
-    asyncio.run(serve(settings))
+    asyncio.run(serve(settings, features=FEATURES))
     return 0
 
 
@@ -34,14 +36,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     command, rest = args[0], args[1:]
     if command == "scan":
-        from app.contracts.cli import main as scan_main
-
         return scan_main(rest)
     if rest:
         print(f"baton {command}: takes no arguments", file=sys.stderr)
         return 2
     if command == "serve":
         return _serve()
-    from app.demo import main as demo_main
-
     return demo_main()

@@ -13,10 +13,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from app.features import FEATURES
 from app.sandbox import APP_ID, SandboxServer
 from app.sandbox.server import Request
-from app.server import STORE, WORKER, serve
-from app.settings import Settings
+from app.service.server import STORE, WORKER, serve
+from app.service.settings import Settings
 
 REPO = "acme/shop"
 SECRET = "demo-secret"
@@ -210,7 +211,9 @@ async def run() -> int:
         )  # fmt: skip
         started: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         stop = asyncio.Event()
-        server = asyncio.create_task(serve(settings, stop=stop, on_start=started.set_result))
+        server = asyncio.create_task(
+            serve(settings, stop=stop, on_start=started.set_result, features=FEATURES)
+        )
         app = await started
         sandbox.webhook_url = f"http://127.0.0.1:{settings.port}{settings.webhook_path}"
         try:

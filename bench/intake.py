@@ -35,9 +35,9 @@ SECRET = "bench-secret"
 
 SERVE_REAL = """
 import asyncio, sys
-from app.dispatch import Features
-from app.server import serve
-from app.settings import load_settings
+from app.service.dispatch import Features
+from app.service.server import serve
+from app.service.settings import load_settings
 asyncio.run(serve(load_settings(dotenv=None), features=Features(routers=[])))
 """
 

@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from app.dispatch import Clock, Features
+from app.features import FEATURES
 from app.sandbox import APP_ID, SandboxServer
-from app.server import DISPATCHER, STORE, WORKER, serve
-from app.settings import Settings
-from app.worker import Worker
+from app.service.dispatch import Clock, Features
+from app.service.server import DISPATCHER, STORE, WORKER, serve
+from app.service.settings import Settings
+from app.service.worker import Worker
 
 REPO = "acme/shop"
 SECRET = "test-secret"
@@ -116,11 +117,14 @@ async def running_stack(
     settings = make_settings(sandbox, tmp_path / "baton.db", **overrides)
     started: asyncio.Future[web.Application] = asyncio.get_running_loop().create_future()
     stop = asyncio.Event()
-    kwargs: dict[str, object] = {"clock": clock or sandbox.world.clock.now}
-    if features is not None:
-        kwargs["features"] = features
     task = asyncio.create_task(
-        serve(settings, stop=stop, on_start=started.set_result, **kwargs)
+        serve(
+            settings,
+            stop=stop,
+            on_start=started.set_result,
+            features=FEATURES if features is None else features,
+            clock=clock or sandbox.world.clock.now,
+        )
     )
     app = await asyncio.wait_for(started, 10)
     sandbox.webhook_url = f"http://127.0.0.1:{settings.port}{settings.webhook_path}"

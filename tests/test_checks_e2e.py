@@ -1,15 +1,12 @@
 """The two PR checks end to end: people act in the sandbox, the real app posts check runs.
 
-Tests marked `needs_tickets` need the tickets shell (app/handlers/tickets.py, registered before
-the checks in app/features.py): it records claims and `/done` reports in the status comment.
-For a `/done` to reach the gate, the dispatcher must run the tickets handler of a delivery
-before the checks handler (features in order).
+The tickets feature records claims and `/done` reports in the status comment; it handles a
+delivery before the checks do (`app/features.py`), so a `/done` reaches the gate.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import re
 import uuid
@@ -18,21 +15,18 @@ from urllib.parse import urlencode
 
 import pytest
 
-from app.contracts_check import CONTRACTS_CHECK
-from app.handlers import contracts_run
-from app.handlers.gate import verify
-from app.handlers.status_store import load_status, save_status
-from app.messages import STATUS_MARKER
+from app.checks import contracts_run
+from app.checks.gate import verify
+from app.checks.report import CONTRACTS_CHECK
+from app.checks.verification import VERIFICATION_CHECK
 from app.sandbox.people import Person
 from app.sandbox.server import Delivery
 from app.sandbox.state import CheckRun
-from app.server import DISPATCHER
-from app.verification import VERIFICATION_CHECK
+from app.service.server import DISPATCHER
+from app.tickets.messages import STATUS_MARKER
+from app.tickets.store import load_status, save_status
 from tests.conftest import REPO, Stack, running_stack
 from tests.octokit import validate_request, validate_webhook
-
-TICKETS = importlib.util.find_spec("app.handlers.tickets") is not None
-needs_tickets = pytest.mark.skipif(not TICKETS, reason="needs the tickets shell")
 
 API = b"""from fastapi import FastAPI
 
@@ -109,7 +103,7 @@ def assert_blocked_only_by(run: CheckRun, *conditions: str) -> None:
     for name in CONDITIONS:
         if name in conditions:
             assert marks[name] != "pass", (name, marks)
-        elif TICKETS or name != "evidence":
+        else:
             assert marks[name] == "pass", (name, marks, run.output.get("title"))
 
 
@@ -432,12 +426,9 @@ async def test_a_change_request_blocks_until_that_human_approves(shop: Shop) -> 
     assert_blocked_only_by(shop.gate(number), "human review")
     shop.carol.review(REPO, number, "APPROVED")
     await shop.stack.settle()
-    if TICKETS:
-        gate = shop.gate(number)
-        assert (gate.status, gate.conclusion) == ("completed", "success"), gate.output
-        assert gate.output["title"] == "All conditions hold"
-    else:
-        assert rows(shop.gate(number))["human review"] == "pass"
+    gate = shop.gate(number)
+    assert (gate.status, gate.conclusion) == ("completed", "success"), gate.output
+    assert gate.output["title"] == "All conditions hold"
 
 
 async def test_a_dismissed_change_request_no_longer_blocks(shop: Shop) -> None:
@@ -452,7 +443,6 @@ async def test_a_dismissed_change_request_no_longer_blocks(shop: Shop) -> None:
     assert rows(shop.gate(number))["human review"] == "pass"
 
 
-@needs_tickets
 async def test_done_turns_the_gate_green_and_a_merge_makes_the_ticket_done(shop: Shop) -> None:
     number_issue = shop.alice.open_issue(REPO, "List orders", SPEC)
     await shop.stack.settle()
@@ -537,7 +527,6 @@ def ticket_state(stack: Stack, number: int) -> dict:
     return json.loads(found[1])
 
 
-@needs_tickets
 async def test_the_status_comment_shows_the_linked_prs_checks(shop: Shop) -> None:
     ticket = await shop.ticket()
     number = await shop.pr()
@@ -660,7 +649,6 @@ async def test_a_rival_on_the_second_page_of_open_prs_blocks(shop: Shop) -> None
     assert rows(shop.gate(rival))["claim"] == "fail"  # re-evaluated from the same listing
 
 
-@needs_tickets
 async def test_reviews_and_done_take_rivals_from_the_status_comment(shop: Shop) -> None:
     await shop.ticket()
     first = await shop.pr()
@@ -708,7 +696,6 @@ async def test_events_on_an_issue_that_is_not_a_ticket_reach_no_gate(tmp_path: P
         assert_valid_requests(stack)
 
 
-@needs_tickets
 async def test_the_status_comment_is_found_on_the_first_page(shop: Shop) -> None:
     number = await shop.ticket()
     for i in range(120):  # more than one page after the status comment

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.claims import (
+from app.config import ClaimsConfig, RepoConfig
+from app.tickets.claims import (
     Actor,
     AssignmentEvent,
     Claim,
@@ -18,7 +19,6 @@ from app.claims import (
     resolve,
     staleness,
 )
-from app.config import ClaimsConfig, RepoConfig
 from tests.test_tickets import AGENT, ALICE, APP, BOB, MAINT, T0, World, at, world
 
 CAROL = Actor("carol")
@@ -332,7 +332,7 @@ def test_a_role_reported_done_is_not_released_for_idleness() -> None:
 
 
 def test_a_plan_that_needs_lookups_does_nothing_else() -> None:
-    from app.ticket_plan import plan
+    from app.tickets.plan import plan
 
     w = world()
     w.run(T0)
@@ -361,7 +361,7 @@ def test_released_command_claims_are_kept_as_bounded_history() -> None:
     for i in range(25):
         w.run(at(2 * i + 1), f"/claim -- round {i}", by=BOB)
         w.run(at(2 * i + 2), "/release", by=BOB)
-    from app.status_comment import parse
+    from app.tickets.status_comment import parse
 
     state = parse(w.body)
     assert state is not None and state.claims == () and len(state.history) == 20

@@ -7,11 +7,11 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.claims import Actor, WorkItem, has_write
-from app.commands import Command, from_comment, parse_commands
 from app.config import RepoConfig
-from app.status_comment import parse
-from app.ticket_plan import Plan
+from app.tickets.claims import Actor, WorkItem, has_write
+from app.tickets.commands import Command, from_comment, parse_commands
+from app.tickets.plan import Plan
+from app.tickets.status_comment import parse
 from tests.test_tickets import AGENT, ALICE, BOB, MAINT, T0, World, at, world
 
 CAROL = Actor("carol")

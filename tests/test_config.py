@@ -8,9 +8,9 @@ import jwt
 import pytest
 
 from app.config import DEFAULT, parse_config, parse_duration
-from app.github import app_jwt, rate_limit_wait
 from app.sandbox.server import _key_pair
-from app.settings import Settings, SettingsError, load_settings
+from app.service.github import app_jwt, rate_limit_wait
+from app.service.settings import Settings, SettingsError, load_settings
 
 PEM, _PUBLIC = _key_pair()
 PEM = PEM.strip()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.contracts_check import CONTRACTS_CHECK
-from app.verification import VERIFICATION_CHECK
+from app.checks.report import CONTRACTS_CHECK
+from app.checks.verification import VERIFICATION_CHECK
 from tests.conftest import REPO, Stack, running_stack
 from tests.octokit import validate_webhook
 

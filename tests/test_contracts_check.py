@@ -6,9 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.config import ConfigProblem
-from app.contracts.model import Endpoint, Finding, ScanResult
-from app.contracts_check import (
+from app.checks.report import (
     ANNOTATIONS_PER_REQUEST,
     CONTRACTS_CHECK,
     MAX_ANNOTATIONS,
@@ -19,7 +17,9 @@ from app.contracts_check import (
     create_body,
     update_body,
 )
-from app.verification import VERIFICATION_CHECK
+from app.checks.verification import VERIFICATION_CHECK
+from app.config import ConfigProblem
+from app.contracts.model import Endpoint, Finding, ScanResult
 from tests.octokit import validate_request
 
 NOW = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)

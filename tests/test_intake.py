@@ -12,10 +12,10 @@ import aiohttp
 import pytest
 from gidgethub import routing
 
-from app.dispatch import Context, Features
-from app.intake import ordering_key, signature_ok
 from app.sandbox.server import sign
-from app.server import STORE
+from app.service.dispatch import Context, Features
+from app.service.intake import ordering_key, signature_ok
+from app.service.server import STORE
 from tests.conftest import REPO, SECRET, Stack, running_stack
 
 # A feature used only here: it comments once on every opened issue, so side effects can be
@@ -296,7 +296,7 @@ async def test_log_lines_carry_the_delivery_id_and_never_a_secret(
 ) -> None:
     import logging
 
-    from app.logs import setup_logging
+    from app.service.logs import setup_logging
 
     root = logging.getLogger()
     saved = root.handlers[:], root.level
@@ -314,7 +314,7 @@ async def test_log_lines_carry_the_delivery_id_and_never_a_secret(
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line]
     mine = [r for r in lines if r["delivery"] == delivery]
     assert any("dead letter" in r["message"] for r in mine)
-    assert any(r["logger"] == "app.dispatch" for r in mine)  # the handler's failure, too
+    assert any(r["logger"] == "app.service.dispatch" for r in mine)  # the handler's failure, too
     assert all(r["delivery"] in (delivery, "-") for r in lines)
     text = "\n".join(json.dumps(r) for r in lines)
     assert SECRET not in text and key.splitlines()[1] not in text

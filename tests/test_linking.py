@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.linking import MAX_LINKS, Link, linked_tickets, links, strip_code
+from app.tickets.linking import MAX_LINKS, Link, linked_tickets, links, strip_code
 
 REPO = "Acme/Shop"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from app.queue import DeliveryStore
+from app.service.queue import DeliveryStore
 
 
 def test_ready_takes_the_first_pending_delivery_of_each_free_key(tmp_path: Path) -> None:

@@ -9,9 +9,9 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.claims import Claim
 from app.markdown import table_cell
-from app.status_comment import (
+from app.tickets.claims import Claim
+from app.tickets.status_comment import (
     MAX_HANDLED,
     VERSION,
     DoneReport,

@@ -13,13 +13,13 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.claims import Actor, AssignmentEvent, WorkItem
-from app.commands import from_comment
 from app.config import RepoConfig, TicketsConfig
-from app.messages import StatusLabel
-from app.status_comment import LinkedPR, parse
-from app.ticket_plan import Plan, plan
-from app.tickets import Ticket, closed_by_commit, parse_spec, roles_of, status_labels_on
+from app.tickets.claims import Actor, AssignmentEvent, WorkItem
+from app.tickets.commands import from_comment
+from app.tickets.messages import StatusLabel
+from app.tickets.model import Ticket, closed_by_commit, parse_spec, roles_of, status_labels_on
+from app.tickets.plan import Plan, plan
+from app.tickets.status_comment import LinkedPR, parse
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 APP = Actor("baton[bot]", "Bot")

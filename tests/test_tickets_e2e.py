@@ -18,11 +18,11 @@ import pytest
 import yaml
 
 from app.config import TicketsConfig
-from app.dispatch import Features
-from app.handlers import tickets
-from app.messages import STATUS_MARKER, StatusLabel
 from app.sandbox.server import Request
-from app.server import DISPATCHER
+from app.service.dispatch import Features
+from app.service.server import DISPATCHER
+from app.tickets import routes as tickets
+from app.tickets.messages import STATUS_MARKER, StatusLabel
 from tests import octokit
 from tests.conftest import REPO, Stack, running_stack
 

@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.config import ConfigProblem, RepoConfig, VerificationConfig
-from app.verification import (
+from app.checks.verification import (
     VERIFICATION_CHECK,
     CheckRun,
     GateInputs,
@@ -22,6 +21,7 @@ from app.verification import (
     evaluate,
     review_states,
 )
+from app.config import ConfigProblem, RepoConfig, VerificationConfig
 
 HEAD = "a" * 40
 OLD = "b" * 40

@@ -25,7 +25,7 @@ class Arg:
 
 @dataclass(frozen=True, slots=True)
 class Ref:
-    module: str  # import specifier as written ("./config", "app.settings")
+    module: str  # import specifier as written ("./config", "app.service.settings")
     name: str  # exported name, dotted for attributes ("environment.apiUrl")
 
 

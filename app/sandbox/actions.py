@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from app.linking import links
 from app.sandbox.state import CheckRun, Comment, Issue, IssueEvent, Label, Repo, Review, User, World
+from app.tickets.linking import links
 
 # emit(event, action, repo, sender, objects): queue one delivery
 Emit = Callable[[str, str, Repo, User, dict[str, Any]], None]

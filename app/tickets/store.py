@@ -14,10 +14,10 @@ import logging
 
 from gidgethub import BadRequest
 
-from app.dispatch import Context
-from app.github import is_not_found
-from app.handlers.lookups import MAX_ITEMS, Json
-from app.messages import STATUS_MARKER
+from app.service.dispatch import Context
+from app.service.github import is_not_found
+from app.tickets.messages import STATUS_MARKER
+from app.tickets.reads import MAX_ITEMS, Json
 
 log = logging.getLogger(__name__)
 

@@ -12,12 +12,12 @@ from typing import Any
 
 from gidgethub import BadRequest
 
-from app.claims import AssignmentEvent, WorkItem
 from app.config import RepoConfig
-from app.dispatch import Context
-from app.github import is_not_found
-from app.linking import linked_tickets
-from app.tickets import Ticket, closed_by_commit, is_ticket
+from app.service.dispatch import Context
+from app.service.github import is_not_found
+from app.tickets.claims import AssignmentEvent, WorkItem
+from app.tickets.linking import linked_tickets
+from app.tickets.model import Ticket, closed_by_commit, is_ticket
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ import orjson
 from gidgethub import routing, sansio
 
 from app.config import CONFIG_PATH, RepoConfig, parse_config
-from app.github import GitHubAPI, GitHubClient, is_not_found
-from app.queue import Delivery
+from app.service.github import GitHubAPI, GitHubClient, is_not_found
+from app.service.queue import Delivery
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ import jwt
 from gidgethub import BadRequest, HTTPException
 from gidgethub import aiohttp as gh_aiohttp
 
-from app.queue import RetryLater
+from app.service.queue import RetryLater
 
 log = logging.getLogger(__name__)
 

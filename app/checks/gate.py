@@ -13,17 +13,9 @@ import weakref
 from collections.abc import Iterable
 from dataclasses import replace
 
-from app.config import RepoConfig
-from app.contracts_check import CONTRACTS_CHECK, create_body, update_body
-from app.dispatch import Context
-from app.github import is_not_found
-from app.handlers.check_runs import Json, latest, list_open_prs, runs_of
-from app.handlers.lookups import links, list_bounded, permission
-from app.handlers.status_store import load_status
-from app.status_comment import LinkedPR, State, parse
-from app.tickets import Ticket as Issue
-from app.tickets import is_ticket, parse_spec, roles_of
-from app.verification import (
+from app.checks.check_runs import Json, latest, list_open_prs, runs_of
+from app.checks.report import CONTRACTS_CHECK, create_body, update_body
+from app.checks.verification import (
     VERIFICATION_CHECK,
     CheckRun,
     GateInputs,
@@ -35,6 +27,15 @@ from app.verification import (
     approvers_to_check,
     evaluate,
 )
+from app.config import RepoConfig
+from app.service.dispatch import Context
+from app.service.github import is_not_found
+from app.tickets.model import Ticket as Issue
+from app.tickets.model import is_ticket, parse_spec, roles_of
+from app.tickets.reads import links, list_bounded, permission
+from app.tickets.routes import refresh_ticket
+from app.tickets.status_comment import LinkedPR, State, parse
+from app.tickets.store import load_status
 
 # One evaluation at a time per PR in this process: a PR is evaluated from its own deliveries,
 # its tickets' and rivals' (other delivery keys) and the sweep; the runs are read under the
@@ -146,10 +147,6 @@ async def _publish(ctx: Context, sha: str, result: GateResult, current: Json | N
 async def _refresh(ctx: Context, number: int, linked: LinkedPR, state: State | None) -> None:
     """Let the tickets shell merge the PR's news into the ticket, unless it already has it."""
     if state is not None and linked in state.prs:
-        return
-    try:
-        from app.handlers.tickets import refresh_ticket
-    except ImportError:  # the tickets shell is not installed
         return
     await refresh_ticket(ctx, number, pr=linked)
 

@@ -14,12 +14,15 @@ from datetime import datetime
 
 from gidgethub import BadRequest, routing, sansio
 
-from app.claims import Actor, parse_time
-from app.commands import CommandEvent, from_comment
 from app.config import RepoConfig
-from app.dispatch import Context
-from app.github import is_not_found
-from app.handlers.lookups import (
+from app.service.dispatch import Context
+from app.service.github import is_not_found
+from app.tickets.claims import Actor, parse_time
+from app.tickets.commands import CommandEvent, from_comment
+from app.tickets.messages import CLAIM_COMMANDS, StatusLabel, no_ticket
+from app.tickets.model import Ticket, is_ticket
+from app.tickets.plan import Plan, plan
+from app.tickets.reads import (
     Json,
     assigned_to,
     before_edit,
@@ -30,11 +33,8 @@ from app.handlers.lookups import (
     sweep_each,
     work_items,
 )
-from app.handlers.status_store import forget_status, load_status, save_status
-from app.messages import CLAIM_COMMANDS, StatusLabel, no_ticket
-from app.status_comment import LinkedPR
-from app.ticket_plan import Plan, plan
-from app.tickets import Ticket, is_ticket
+from app.tickets.status_comment import LinkedPR
+from app.tickets.store import forget_status, load_status, save_status
 
 log = logging.getLogger(__name__)
 router = routing.Router()

@@ -11,19 +11,19 @@ import base64
 import json
 import logging
 
-from app.config import ContractsConfig
-from app.contracts import scan_pair, select_paths
-from app.contracts.model import Finding
-from app.contracts.selection import kind_of
-from app.contracts_check import (
+from app.checks.check_runs import Json, latest
+from app.checks.report import (
     CONTRACTS_CHECK,
     annotation_batches,
     compare,
     create_body,
     update_body,
 )
-from app.dispatch import Context
-from app.handlers.check_runs import Json, latest
+from app.config import ContractsConfig
+from app.contracts import scan_pair, select_paths
+from app.contracts.model import Finding
+from app.contracts.selection import kind_of
+from app.service.dispatch import Context
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from app.queue import GroupCommit
+from app.service.queue import GroupCommit
 
 log = logging.getLogger(__name__)
 

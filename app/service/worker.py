@@ -10,8 +10,8 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 
-from app.logs import delivery_id_var
-from app.queue import Delivery, DeliveryStore, RetryLater
+from app.service.logs import delivery_id_var
+from app.service.queue import Delivery, DeliveryStore, RetryLater
 
 log = logging.getLogger(__name__)
 

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from app.claims import has_write
+from app.checks.report import CONTRACTS_CHECK
 from app.config import DEFAULT, RepoConfig
-from app.contracts_check import CONTRACTS_CHECK
 from app.markdown import table_cell
+from app.tickets.claims import has_write
 
 VERIFICATION_CHECK = "Baton / verification"
 

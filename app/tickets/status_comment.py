@@ -48,9 +48,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from app.claims import Claim, format_time, parse_time
 from app.markdown import table_cell
-from app.messages import STATUS_MARKER, StatusLabel
+from app.tickets.claims import Claim, format_time, parse_time
+from app.tickets.messages import STATUS_MARKER, StatusLabel
 
 VERSION = 1
 MAX_BODY = 65_536

@@ -14,12 +14,12 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from app import intake
-from app.dispatch import Clock, Dispatcher, Features, utcnow
-from app.github import GitHubClient
-from app.queue import DeliveryStore, GroupCommit
-from app.settings import Settings
-from app.worker import Worker
+from app.service import intake
+from app.service.dispatch import Clock, Dispatcher, Features, utcnow
+from app.service.github import GitHubClient
+from app.service.queue import DeliveryStore, GroupCommit
+from app.service.settings import Settings
+from app.service.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -27,13 +27,6 @@ STORE = web.AppKey("store", DeliveryStore)
 WORKER = web.AppKey("worker", Worker)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 RECONCILER = web.AppKey("reconciler", "Reconciler")
-
-
-def default_features() -> Features:
-    # Imported here so that the foundation stays importable on its own.
-    from app.features import FEATURES
-
-    return FEATURES
 
 
 class Reconciler:
@@ -78,7 +71,7 @@ async def _healthz(request: web.Request) -> web.Response:
 def create_app(
     settings: Settings,
     *,
-    features: Features | None = None,
+    features: Features,
     clock: Clock = utcnow,
 ) -> web.Application:
     app = web.Application(client_max_size=intake.MAX_BODY + 1)
@@ -95,7 +88,7 @@ def create_app(
                 base_url=settings.github_api_url,
                 retry_base=min(1.0, settings.retry_base),
             )
-            dispatcher = Dispatcher(client, features or default_features(), clock)
+            dispatcher = Dispatcher(client, features, clock)
             worker = Worker(
                 store,
                 dispatcher.handle,

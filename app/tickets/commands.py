@@ -11,12 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from app import messages as msg
-from app.claim_board import Board
-from app.claims import MAX_NOTE, Actor, Claim, has_write
 from app.config import RepoConfig
 from app.markdown import prose_lines
-from app.status_comment import DoneReport
+from app.tickets import messages as msg
+from app.tickets.board import Board
+from app.tickets.claims import MAX_NOTE, Actor, Claim, has_write
+from app.tickets.status_comment import DoneReport
 
 KNOWN = ("claim", "release", "handoff", "done", "workload", "status")
 MAX_BODY = 65_536  # GitHub's own limit on a comment

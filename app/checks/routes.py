@@ -7,11 +7,7 @@ from __future__ import annotations
 
 from gidgethub import routing, sansio
 
-from app import status_comment
-from app.commands import parse_commands
-from app.contracts_check import CONTRACTS_CHECK
-from app.dispatch import Context
-from app.handlers.check_runs import (
+from app.checks.check_runs import (
     OURS,
     Json,
     latest,
@@ -21,13 +17,17 @@ from app.handlers.check_runs import (
     runs_of,
     with_run,
 )
-from app.handlers.contracts_run import contracts
-from app.handlers.gate import closed, known_open_prs, reverify, verify
-from app.handlers.lookups import before_edit, links, sweep_each
-from app.handlers.status_store import load_status
-from app.messages import CLAIM_COMMANDS
-from app.tickets import Ticket, is_ticket
-from app.verification import PASSING_CONCLUSIONS, VERIFICATION_CHECK
+from app.checks.contracts_run import contracts
+from app.checks.gate import closed, known_open_prs, reverify, verify
+from app.checks.report import CONTRACTS_CHECK
+from app.checks.verification import PASSING_CONCLUSIONS, VERIFICATION_CHECK
+from app.service.dispatch import Context
+from app.tickets import status_comment
+from app.tickets.commands import parse_commands
+from app.tickets.messages import CLAIM_COMMANDS
+from app.tickets.model import Ticket, is_ticket
+from app.tickets.reads import before_edit, links, sweep_each
+from app.tickets.store import load_status
 
 __all__ = ["contracts", "router", "sweep", "verify"]
 

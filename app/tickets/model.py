@@ -7,10 +7,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.claims import Actor
 from app.config import RepoConfig
 from app.markdown import prose_lines
-from app.messages import ROLE_PREFIX, UNNAMED_ROLE, StatusLabel
+from app.tickets.claims import Actor
+from app.tickets.messages import ROLE_PREFIX, UNNAMED_ROLE, StatusLabel
 
 MAX_BODY = 65_536  # GitHub's limit on an issue body
 MAX_ITEMS = 200

@@ -11,22 +11,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from app import messages as msg
-from app.claim_board import Board, Lookups
-from app.claims import Actor, AssignmentEvent, WorkItem
-from app.commands import CommandEvent, apply_command
 from app.config import RepoConfig
-from app.messages import StatusLabel
-from app.status_comment import (
-    MAX_HANDLED,
-    MAX_HISTORY,
-    LinkedPR,
-    SpecSummary,
-    State,
-    parse,
-    render,
-)
-from app.tickets import (
+from app.tickets import messages as msg
+from app.tickets.board import Board, Lookups
+from app.tickets.claims import Actor, AssignmentEvent, WorkItem
+from app.tickets.commands import CommandEvent, apply_command
+from app.tickets.messages import StatusLabel
+from app.tickets.model import (
     Ticket,
     guard_applies,
     is_ticket,
@@ -34,6 +25,15 @@ from app.tickets import (
     roles_of,
     status_for,
     status_labels_on,
+)
+from app.tickets.status_comment import (
+    MAX_HANDLED,
+    MAX_HISTORY,
+    LinkedPR,
+    SpecSummary,
+    State,
+    parse,
+    render,
 )
 
 NEEDS_SPEC_NOTICE = "needs-spec"
@@ -101,7 +101,7 @@ def plan(
     app_login: str,
 ) -> Plan:
     """Everything Baton wants done on `ticket` now. See the module docstring of
-    `app.status_comment` for what `status_body` holds, and `Plan.needs` for the lookup loop.
+    `app.tickets.status_comment` for what `status_body` holds, and `Plan.needs` for the lookup loop.
 
     `closed_by_commit`: the issue's latest `closed` event names a commit (see
     `tickets.closed_by_commit`), i.e. a merged PR's closing keyword or a pushed commit closed it.

@@ -8,8 +8,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from app import messages as msg
-from app.claims import (
+from app.config import RepoConfig
+from app.tickets import messages as msg
+from app.tickets.claims import (
     AssignmentEvent,
     Claim,
     Loss,
@@ -24,9 +25,8 @@ from app.claims import (
     staleness,
     unassigned_after,
 )
-from app.config import RepoConfig
-from app.status_comment import DoneReport, State
-from app.tickets import Ticket
+from app.tickets.model import Ticket
+from app.tickets.status_comment import DoneReport, State
 
 
 class Lookups:

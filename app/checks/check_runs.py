@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.contracts_check import CONTRACTS_CHECK
-from app.dispatch import Context
-from app.handlers.lookups import list_bounded
-from app.verification import VERIFICATION_CHECK
+from app.checks.report import CONTRACTS_CHECK
+from app.checks.verification import VERIFICATION_CHECK
+from app.service.dispatch import Context
+from app.tickets.reads import list_bounded
 
 OURS = (CONTRACTS_CHECK, VERIFICATION_CHECK)
 MAX_PR_REFS = 10  # PRs of one check run or suite looked up

@@ -1,0 +1,1 @@
+"""The PR checks: `Baton / contracts` and the `Baton / verification` gate."""

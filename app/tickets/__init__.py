@@ -1,0 +1,1 @@
+"""Tickets and claims: issues as tickets, assignees as claims, commands, the status comment."""
