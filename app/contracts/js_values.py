@@ -213,7 +213,8 @@ class Evaluator:
         inner = Scope(scope, self)
         inner.bind("this", box)
         for member in body.named_children if body is not None else ():
-            name_node = member.child_by_field_name("name")
+            # TypeScript names a field `name`, JavaScript `property`
+            name_node = member.child_by_field_name("name") or member.child_by_field_name("property")
             if name_node is None:
                 continue
             name = self.text(name_node)
@@ -337,8 +338,9 @@ class Evaluator:
             return Ref(target.module, target.name + "()")
         return None
 
-    def client_factory(self, func: Func, depth: int = 0) -> Client | None:
-        """`() => axios.create({...})`: the client a factory function returns, if it returns one."""
+    def client_factory(self, func: Func, depth: int = 0) -> Client | tuple[Any, ...] | None:
+        """`() => axios.create({...})`: the client a factory function returns, if it returns one;
+        or the constant it returns (`const apiBase = () => process.env.API || '/api'`)."""
         body = func.node.child_by_field_name("body")
         if body is None or depth > MAX_DEPTH:
             return None
@@ -350,4 +352,10 @@ class Evaluator:
                 else None
             )
         value = self.eval(body, Scope(func.scope, self), depth + 1) if body is not None else None
+        params = func.node.child_by_field_name("parameters")
+        takes_args = func.node.child_by_field_name("parameter") is not None or (
+            params is not None and params.named_child_count > 0
+        )
+        if isinstance(value, tuple) and any(isinstance(p, str) for p in value):
+            return None if takes_args else value  # else its value depends on its arguments
         return value if isinstance(value, Client) else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from .facts import HTTP_METHODS, CallDecl, Client, FileFacts, Notice, Obj, PendingCall, Wrapper
+from .facts import HTTP_METHODS, CallDecl, Client, FileFacts, Notice, PendingCall, Wrapper
 from .python_routes import extract_routes
 from .python_values import Context, ModuleScope, function_context
 from .urls import Arg, Hole, Ref, Template, bind_args, concat, has_args, is_external, join_base
@@ -30,42 +30,26 @@ def extract_python(text: str) -> FileFacts:
     scope = ModuleScope(tree)
     for name, ref in scope.imports.items():
         facts.exports.setdefault(name, ref)
-    classes = {n.name: _class_constants(n, scope) for n in tree.body if isinstance(n, ast.ClassDef)}
-    for name, node in classes.items():
-        if node is not None:
-            facts.exports[name] = node
-    for name in scope.consts:
-        value = scope.value(scope.consts[name])
-        expr = scope.consts[name]
+    for name in scope.classes:
+        obj = scope.class_obj(name)
+        if obj is not None:
+            facts.exports[name] = obj
+    for name, expr in scope.consts.items():
+        value = scope.value(expr)
         if value:
             facts.exports[name] = value
-        elif (
-            isinstance(expr, ast.Call)
-            and isinstance(expr.func, ast.Name)
-            and classes.get(expr.func.id)
-        ):
-            facts.exports[name] = classes[expr.func.id]  # settings = Settings()
+        elif (obj := scope.obj(expr)) is not None:
+            facts.exports[name] = obj  # settings = Settings() / get_settings()
+    for name in scope.functions:  # `def get_settings(): return Settings()`, `def prefix(): ...`
+        returned = scope.returned(name, None, 0)
+        found = scope.value(returned) or scope.obj(returned) if returned is not None else None
+        if found is not None:
+            facts.exports[name] = found
     extract_routes(tree, scope, facts)
     calls = _Calls(scope, facts)
     calls.run(tree)
     calls.exports(tree)
     return facts
-
-
-def _class_constants(node: ast.ClassDef, scope: ModuleScope) -> Obj | None:
-    """String attributes of a class (`class Settings: API_V1_STR = "/api/v1"`)."""
-    members = []
-    for stmt in node.body:
-        target = (
-            stmt.targets[0]
-            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
-            else (stmt.target if isinstance(stmt, ast.AnnAssign) else None)
-        )
-        if isinstance(target, ast.Name):
-            value = scope.value(stmt.value)  # type: ignore[union-attr]
-            if value:
-                members.append((target.id, value))
-    return Obj(tuple(members)) if members else None
 
 
 class _Calls:

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from typing import Any
 
+from .facts import Obj
 from .urls import Arg, Hole, Ref, Template, concat
 
 _MAX_DEPTH = 24
+# Calls that read configuration with a default: the default is the value we can know.
+_ENV_READERS = ("os.environ.get", "os.getenv", "environ.get", "getenv", "os.environ.setdefault")
+_FIELD_FACTORIES = ("Field", "field")  # pydantic / dataclasses: `Field(default="/api")`
 
 
 def import_spec(level: int, module: str | None) -> str:
@@ -37,6 +42,9 @@ class ModuleScope:
         self.imports: dict[str, Ref] = {}
         self.modules: dict[str, str] = {}  # local name -> library ("requests", "httpx.Client")
         self.consts: dict[str, ast.expr] = {}
+        self.classes: dict[str, ast.ClassDef] = {}
+        self.functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+        self._class_objs: dict[str, Obj | None] = {}
         for node in tree.body:
             self._top(node)
         for node in ast.walk(tree):  # imports inside functions (Flask app factories)
@@ -66,6 +74,10 @@ class ModuleScope:
         elif isinstance(node, ast.If | ast.Try):
             for child in node.body:
                 self._top(child)
+        elif isinstance(node, ast.ClassDef):
+            self.classes[node.name] = node
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            self.functions[node.name] = node
 
     def library(self, node: ast.expr) -> str:
         """`requests.get` -> "requests.get"; `httpx.AsyncClient` -> "httpx.AsyncClient"."""
@@ -145,10 +157,95 @@ class ModuleScope:
                 return (sym,)
             if isinstance(sym, str) and sym in ctx.local:
                 return ctx.lookup(self, sym, depth)
+            return _member(self.obj(node.value, ctx, depth + 1), node.attr)
+        return None
+
+    # -- objects: settings instances, classes, what functions return ---------------------------
+
+    def class_obj(self, name: str) -> Obj | None:
+        """Attributes of a class whose defaults are known (`api_prefix: str = "/api"`)."""
+        if name not in self._class_objs:
+            self._class_objs[name] = None  # recursion guard
+            members = []
+            for stmt in self.classes[name].body:
+                target = (
+                    stmt.targets[0]
+                    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
+                    else (stmt.target if isinstance(stmt, ast.AnnAssign) else None)
+                )
+                if isinstance(target, ast.Name):
+                    value = self.value(stmt.value)  # type: ignore[union-attr]
+                    if value:
+                        members.append((target.id, value))
+            self._class_objs[name] = Obj(tuple(members)) if members else None
+        return self._class_objs[name]
+
+    def returned(self, name: str, ctx: Context | None, depth: int) -> ast.expr | None:
+        """The expression a module function returns (its first top-level `return`)."""
+        func = self.functions.get(name)
+        for stmt in func.body if func is not None else ():
+            if isinstance(stmt, ast.Return):
+                return stmt.value
+        return None
+
+    def obj(self, node: ast.expr | None, ctx: Context | None = None, depth: int = 0) -> Any:
+        """What an expression is as an object: an Obj (a class or settings instance), a Ref to
+        something imported, or None."""
+        if node is None or depth > _MAX_DEPTH:
+            return None
+        ctx = ctx or Context()
+        if isinstance(node, ast.Name):
+            name = node.id
+            if name in ctx.params:
+                return None
+            if name in ctx.local and name not in ctx.active:
+                ctx.active.add(name)
+                try:
+                    return self.obj(ctx.local[name], ctx, depth + 1)
+                finally:
+                    ctx.active.discard(name)
+            if name in self.consts:
+                return self.obj(self.consts[name], Context(), depth + 1)
+            if name in self.classes:
+                return self.class_obj(name)
+            if name in self.imports:
+                ref = self.imports[name]
+                return Ref(ref.module, ref.name or name)
+            return None
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Name) and func.id in self.classes:
+                return self.class_obj(func.id)
+            if isinstance(func, ast.Name) and func.id in self.functions:
+                return self.obj(self.returned(func.id, ctx, depth), Context(), depth + 1)
+            target = self.symbol(func)
+            if isinstance(target, Ref) and target.name:
+                return Ref(target.module, target.name + "()")
+            return None
+        if isinstance(node, ast.Attribute):
+            base = self.obj(node.value, ctx, depth + 1)
+            found = _member(base, node.attr)
+            if isinstance(base, Obj):
+                return base.get(node.attr)
+            return found[0] if found else None
         return None
 
     def _call_value(self, node: ast.Call, ctx: Context, depth: int) -> Template | None:
         func = node.func
+        dotted = ast.unparse(func) if isinstance(func, ast.Attribute | ast.Name) else ""
+        factory = dotted.rpartition(".")[2] in _FIELD_FACTORIES
+        if dotted in _ENV_READERS or factory:
+            default = node.args[1] if dotted in _ENV_READERS and len(node.args) > 1 else None
+            if factory:
+                default = node.args[0] if node.args else None
+            default = default or _keyword(node, "default")
+            return self.value(default, ctx, depth + 1) if default is not None else None
+        if isinstance(func, ast.Name) and func.id in self.functions and not node.args:
+            return self.value(self.returned(func.id, ctx, depth), Context(), depth + 1)
+        if isinstance(func, ast.Name | ast.Attribute) and not node.args:
+            target = self.symbol(func)
+            if isinstance(target, Ref) and target.name:  # an imported function's constant
+                return (Ref(target.module, target.name + "()"),)
         if isinstance(func, ast.Attribute) and func.attr == "format":
             template = self.value(func.value, ctx, depth + 1)
             if template and len(template) == 1 and isinstance(template[0], str):
@@ -167,6 +264,19 @@ class ModuleScope:
             )
             return self.value(target, ctx, depth + 1)
         return None
+
+
+def _member(base: Any, attr: str) -> Template | None:
+    if isinstance(base, Obj):
+        value = base.get(attr)
+        return value if isinstance(value, tuple) else None
+    if isinstance(base, Ref):
+        return (Ref(base.module, f"{base.name}.{attr}" if base.name else attr),)
+    return None
+
+
+def _keyword(call: ast.Call, name: str) -> ast.expr | None:
+    return next((k.value for k in call.keywords if k.arg == name), None)
 
 
 def _format(text: str, args: list[Template | None]) -> Template:
