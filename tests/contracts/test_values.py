@@ -6,7 +6,7 @@ from __future__ import annotations
 from app.config import ContractsConfig
 from app.contracts import scan
 
-CONFIG_PY = b'''import os
+CONFIG_PY = b"""import os
 from functools import lru_cache
 
 from pydantic import Field
@@ -29,9 +29,9 @@ def health_path() -> str:
 
 
 TAGS = os.getenv("TAGS_PATH", "/tags")
-'''
+"""
 
-MAIN_PY = b'''from fastapi import APIRouter, FastAPI
+MAIN_PY = b"""from fastapi import APIRouter, FastAPI
 
 from app.core.config import TAGS, get_settings, health_path
 
@@ -63,7 +63,7 @@ def health(): ...
 app.include_router(api_router, prefix=settings.api_prefix)
 app.include_router(api_router, prefix=get_settings().admin_prefix)
 app.include_router(api_router, prefix=settings.reports)
-'''
+"""
 
 WEB_CONFIG_JS = b"""export const API = process.env.REACT_APP_API_URL || 'http://localhost:8000/api';
 export const apiBase = () => import.meta.env.VITE_API_BASE ?? '/api';
