@@ -10,7 +10,18 @@ from tree_sitter import Node
 from .facts import HTTP_METHODS, Client, Forward, Obj, PendingCall, Wrapper, forward_args
 from .js_scope import GLOBAL_FETCH, Func, Scope
 from .js_values import Evaluator
-from .urls import Arg, Hole, Ref, Template, bind_args, concat, has_args, is_external, join_base
+from .urls import (
+    AXIOS_DEFAULTS,
+    Arg,
+    Hole,
+    Ref,
+    Template,
+    bind_args,
+    concat,
+    has_args,
+    is_external,
+    join_base,
+)
 
 _CLIENT_VERBS = {
     "axios": HTTP_METHODS,
@@ -155,7 +166,10 @@ class HttpCalls:
         template = self.ev.as_template(url, None) if url is not None else ()
         if template == (Hole(""),):
             template = ()
-        return method, bind_args(join_base(client.base, template) if template else ()), kind
+        base = client.base
+        if client == Client("axios") and template and isinstance(template[0], str):
+            base = (AXIOS_DEFAULTS,)  # the default base some module may set; none if not
+        return method, bind_args(join_base(base, template) if template else ()), kind
 
     def _arg(self, node: Node, scope: Scope, first: bool) -> Any:
         """An argument of a call on an import, as plain data; only the first (the path, or a

@@ -19,9 +19,9 @@ from .facts import (
 from .js_calls import HttpCalls, passes_path
 from .js_modules import collect_exports, express_call
 from .js_parse import ParseError, Script, parse, scripts
-from .js_scope import Func, Scope, bind_declarator, bind_params, declare
+from .js_scope import ClassBox, Func, Scope, bind_declarator, bind_params, declare
 from .js_values import Evaluator
-from .urls import Arg, Hole, has_args
+from .urls import AXIOS_DEFAULTS, Arg, Hole, has_args
 
 _FUNCS = {
     "arrow_function",
@@ -86,8 +86,27 @@ class _File(HttpCalls):
     def run(self, root: Node) -> None:
         scope = Scope(None, self.ev)
         declare(root, scope, self.ev)
+        self._construct(root, scope)
         self._walk(root, scope, self._visit)
         collect_exports(root, scope, self.ev, self.analyze, self.facts)
+
+    def _construct(self, root: Node, scope: Scope) -> None:
+        """Module-level `new Service(client)` first: the client it is given is what `this.http`
+        is inside the class's methods, which the walk reads next."""
+        for stmt in root.named_children:
+            decl = (
+                stmt.child_by_field_name("declaration") if stmt.type == "export_statement" else stmt
+            )
+            value = stmt.child_by_field_name("value") if stmt.type == "export_statement" else None
+            if value is not None and value.type == "new_expression":
+                self.ev.eval(value, scope)
+            if decl is None or decl.type not in ("lexical_declaration", "variable_declaration"):
+                continue
+            for declarator in decl.named_children:
+                init = declarator.child_by_field_name("value")
+                name = declarator.child_by_field_name("name")
+                if init is not None and init.type == "new_expression" and name is not None:
+                    scope.lookup(self.ev.text(name), 0)
 
     # -- scopes ------------------------------------------------------------------------------
 
@@ -100,7 +119,10 @@ class _File(HttpCalls):
             if kind in _FUNCS:
                 self._walk_function(child, scope, visit)
             elif kind in ("class_declaration", "class"):
-                box = self.ev.class_box(child, scope, 0)
+                name = child.child_by_field_name("name")
+                box = scope.lookup(self.ev.text(name), 0)[1] if name is not None else None
+                if not isinstance(box, ClassBox):  # the instance `new` bound clients into
+                    box = self.ev.class_box(child, scope, 0)
                 inner = Scope(scope, self.ev)
                 inner.bind("this", box)
                 self._walk(child, inner, visit)
@@ -141,6 +163,8 @@ class _File(HttpCalls):
         base = self.ev.eval(expr.child_by_field_name("right"), scope)
         if found and isinstance(value, Client) and isinstance(base, tuple):
             scope.bind(name, Client(value.kind, base))
+            if value == Client("axios"):  # the package's default: every module's `axios.get`
+                self.facts.exports[AXIOS_DEFAULTS.module] = base
 
     # -- wrappers ----------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ of known packages become client values, imports of repository modules become Ref
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tree_sitter import Node
@@ -73,6 +73,7 @@ class Func:
 @dataclass(eq=False)
 class ClassBox:
     members: dict[str, Any]
+    given: dict[str, int] = field(default_factory=dict)  # member -> constructor argument
 
     def obj(self) -> Obj:
         return Obj(tuple(self.members.items()))

@@ -12,7 +12,16 @@ from typing import Any
 from tree_sitter import Node
 
 from .facts import Client, Obj, RouterRef
-from .js_scope import GLOBAL_FETCH, ClassBox, Func, NewRouter, RouteChain, Scope, import_value
+from .js_scope import (
+    GLOBAL_FETCH,
+    ClassBox,
+    Func,
+    NewRouter,
+    RouteChain,
+    Scope,
+    bind_params,
+    import_value,
+)
 from .urls import Arg, Hole, Ref, concat, join_base, strip_origin
 
 MAX_DEPTH = 40
@@ -24,6 +33,9 @@ _INTEROP = (
     "_interopRequireWildcard",
     "__toESM",
 )
+# Clients installed as framework plugins and reached through the component or the framework.
+_PLUGIN_CLIENTS = ("axios", "$axios", "$http")
+_PLUGIN_HOSTS = ("this", "identifier", "member_expression")
 _TRANSPARENT = {
     "parenthesized_expression",
     "await_expression",
@@ -101,7 +113,10 @@ class Evaluator:
                 return None
             if self.text(obj) in ("window", "globalThis", "self") and self.text(prop) == "fetch":
                 return Client("fetch")
-            return self.member(self.eval(obj, scope, depth + 1), self.text(prop))
+            found = self.member(self.eval(obj, scope, depth + 1), self.text(prop))
+            if found is None and self.text(prop) in _PLUGIN_CLIENTS and obj.type in _PLUGIN_HOSTS:
+                return Client("axios")  # vue-axios, @nuxtjs/axios: `this.$http`, `Vue.axios`
+            return found
         if kind == "this":
             found, value = scope.lookup("this", depth)
             return value
@@ -231,6 +246,15 @@ class Evaluator:
                 )
         return box
 
+    def _inject(self, box: ClassBox, arg_nodes: list[Node], scope: Scope, depth: int) -> None:
+        """`new Api(axios)` where the constructor keeps its argument (`this.http = http`): the
+        class's methods use that client."""
+        for name, index in box.given.items():
+            if 0 <= index < len(arg_nodes):
+                given = self.eval(arg_nodes[index], scope, depth + 1)
+                if isinstance(given, Client):
+                    box.members[name] = given
+
     def _typed(self, node: Node, scope: Scope, depth: int) -> Any:
         """`private http: HttpClient` -> the value of the type's name (a client or a service)."""
         annotation = node.child_by_field_name("type")
@@ -244,7 +268,9 @@ class Evaluator:
         found, value = scope.lookup(self.text(type_node), depth)
         return value if found else None
 
-    def _constructor(self, method: Node, scope: Scope, box: ClassBox, depth: int) -> None:
+    def _constructor(self, method: Node, outer: Scope, box: ClassBox, depth: int) -> None:
+        scope = Scope(outer, self)
+        bind_params(method, scope, self)  # `this.http = http`: an Arg until `new` gives it
         params = method.child_by_field_name("parameters")
         for param in params.named_children if params is not None else ():
             pattern = param.child_by_field_name("pattern")
@@ -267,9 +293,12 @@ class Evaluator:
                     and left.type == "member_expression"
                     and self.text(left).startswith("this.")
                 ):
-                    box.members[self.text(left)[5:]] = self.eval(
-                        expr.child_by_field_name("right"), scope, depth + 1
-                    )
+                    name = self.text(left)[5:]
+                    value = self.eval(expr.child_by_field_name("right"), scope, depth + 1)
+                    if isinstance(value, Arg) and not value.prop:
+                        box.given[name] = value.index  # filled by `new Class(client)`
+                        value = Hole(value.name)  # in the methods: the constructor's, not theirs
+                    box.members[name] = value
 
     def _call(self, node: Node, scope: Scope, depth: int) -> Any:
         callee = node.child_by_field_name("function") or node.child_by_field_name("constructor")
@@ -298,13 +327,17 @@ class Evaluator:
             return self.eval(arg_nodes[0], scope, depth + 1)
         target = self.eval(callee, scope, depth + 1)
         if node.type == "new_expression":
-            return (
-                target.obj()
-                if isinstance(target, ClassBox)
-                else target
-                if isinstance(target, Ref)
-                else None
-            )
+            if isinstance(target, ClassBox):
+                self._inject(target, arg_nodes, scope, depth)
+                return target.obj()
+            return target if isinstance(target, Ref) else None
+        if target is None and callee.type == "identifier":
+            # `superagentPromise(_superagent, global.Promise)`: an adapter of a package we do not
+            # know, given a client, gives that client back.
+            for arg in arg_nodes:
+                value = self.eval(arg, scope, depth + 1)
+                if isinstance(value, Client):
+                    return value
         if isinstance(target, Client):
             if target.kind == "express":
                 return NewRouter(True)

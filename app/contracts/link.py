@@ -9,6 +9,7 @@ from typing import Any
 from .facts import Client, FileFacts, Forward, Obj, PendingCall, RouterRef, Wrapper, forward_args
 from .model import Endpoint
 from .urls import (
+    AXIOS_DEFAULTS,
     Arg,
     Hole,
     Ref,
@@ -44,6 +45,14 @@ class Linker:
         self.facts = facts
         self.touched: set[str] | None = None  # modules consulted, while a caller records them
         self._py_index: dict[str, list[str]] = {}
+        self._axios_base = next(
+            (
+                (p, f.exports[AXIOS_DEFAULTS.module])
+                for p, f in sorted(facts.items())
+                if AXIOS_DEFAULTS.module in f.exports
+            ),
+            None,
+        )
         for path in facts:
             if path.endswith(".py"):
                 module = path[:-3].removesuffix("/__init__")
@@ -175,7 +184,12 @@ class Linker:
             return template
         parts: list[Template] = []
         for piece in template:
-            if isinstance(piece, Ref):
+            if piece == AXIOS_DEFAULTS:
+                if self._axios_base is not None:
+                    if self.touched is not None:
+                        self.touched.add(self._axios_base[0])
+                    parts.append(self.template(*self._axios_base, hops + 1))
+            elif isinstance(piece, Ref):
                 value, where, rest = self.lookup(file, piece)
                 if isinstance(value, tuple) and not rest and hops < _MAX_HOPS:
                     parts.append(self.template(where, value, hops + 1))
@@ -198,6 +212,8 @@ class Linker:
                 value.target, (), forward_args(value.args, tuple(args)), call.line
             )
             return self.pending(where, forwarded, hops + 1) or call.fallback
+        if isinstance(value, Client) and len(rest) > 1:
+            return None  # `api.get(url).then(f)`: the promise's method, not a request
         if isinstance(value, Client) and value.kind not in ("express", "express.Router"):
             verb = rest[0] if rest else ""
             base = self.template(where, value.base)

@@ -30,6 +30,8 @@ class Ref:
 
 
 Piece = str | Hole | Arg | Ref
+# `axios.defaults.baseURL = X` set in one module applies to the package's calls in all of them.
+AXIOS_DEFAULTS = Ref("#axios.defaults.baseURL", "")
 Template = tuple[Piece, ...]
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*")
