@@ -172,7 +172,7 @@ def analyse(files: Mapping[str, bytes], config: ContractsConfig) -> Analysis:
             out.endpoints.append(
                 Endpoint(op.method, op.path, path, op.line, op.raw_path, "openapi")
             )
-    paths_key = hash(tuple(facts))
+    paths_key = hash((tuple(facts), linker.axios_base))
     for path in sorted(consumer):
         calls, notices = file_calls(path, facts[path], digests[path], linker, digests, paths_key)
         out.calls.extend(calls[: max(0, MAX_CALLS - len(out.calls))])

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .urls import Arg, Hole, Ref, Template, concat
+from .urls import Arg, Hole, Ref, Template, map_pieces
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
 
@@ -55,7 +55,7 @@ def forward_args(template_args: tuple[Any, ...], given: tuple[Any, ...]) -> tupl
 
     def fill(arg: Any) -> Any:
         if isinstance(arg, tuple):
-            return concat(*(piece(p) for p in arg))
+            return map_pieces(arg, lambda p: piece(p) if isinstance(p, Arg) else (p,))
         if isinstance(arg, dict):
             return {k: fill(v) for k, v in arg.items()}
         return arg

@@ -17,10 +17,10 @@ from .urls import (
     Ref,
     Template,
     bind_args,
-    concat,
     has_args,
     is_external,
     join_base,
+    map_pieces,
 )
 
 _CLIENT_VERBS = {
@@ -55,11 +55,9 @@ class HttpCalls:
                 value = self.ev.member(value, piece.prop)
             return value
 
-        url = concat(
-            *(
-                self.ev.as_template(fill(p), None) if isinstance(p, Arg) else (p,)
-                for p in wrapper.url
-            )
+        url = map_pieces(
+            wrapper.url,
+            lambda p: self.ev.as_template(fill(p), None) if isinstance(p, Arg) else (p,),
         )
         method = wrapper.method
         if isinstance(method, Arg):

@@ -22,7 +22,7 @@ from .js_scope import (
     bind_params,
     import_value,
 )
-from .urls import Arg, Hole, Ref, concat, join_base, strip_origin
+from .urls import Arg, Hole, Ref, choice, concat, join_base, strip_origin
 
 MAX_DEPTH = 40
 # Helpers that compilers wrap around `require()` (tsc, babel, esbuild).
@@ -149,7 +149,10 @@ class Evaluator:
             same = one and isinstance(a[0], str) and isinstance(b[0], str)
             if same and strip_origin(a[0]) == strip_origin(b[0]):
                 return (strip_origin(a[0]),)
-            return (Hole(""),) if isinstance(a, tuple) or isinstance(b, tuple) else None
+            if not any(isinstance(v, tuple | Arg | Ref) for v in (a, b)):
+                return None
+            # A URL that takes either value: one call per alternative.
+            return choice([self.as_template(v, None) for v in (a, b)])
         return None
 
     def string(self, node: Node) -> str:

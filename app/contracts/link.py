@@ -16,7 +16,9 @@ from .urls import (
     Template,
     bind_args,
     concat,
+    expand,
     join_base,
+    map_pieces,
     normalize_route,
     render_raw,
 )
@@ -45,7 +47,7 @@ class Linker:
         self.facts = facts
         self.touched: set[str] | None = None  # modules consulted, while a caller records them
         self._py_index: dict[str, list[str]] = {}
-        self._axios_base = next(
+        self.axios_base = next(
             (
                 (p, f.exports[AXIOS_DEFAULTS.module])
                 for p, f in sorted(facts.items())
@@ -180,24 +182,22 @@ class Linker:
 
     def template(self, file: str, template: Template, hops: int = 0) -> Template:
         """Constants imported from other modules spliced in; unknown ones become Holes."""
-        if not any(isinstance(p, Ref) for p in template):
-            return template
-        parts: list[Template] = []
-        for piece in template:
-            if piece == AXIOS_DEFAULTS:
-                if self._axios_base is not None:
-                    if self.touched is not None:
-                        self.touched.add(self._axios_base[0])
-                    parts.append(self.template(*self._axios_base, hops + 1))
-            elif isinstance(piece, Ref):
-                value, where, rest = self.lookup(file, piece)
-                if isinstance(value, tuple) and not rest and hops < _MAX_HOPS:
-                    parts.append(self.template(where, value, hops + 1))
-                else:
-                    parts.append((Hole(piece.name.split(".")[-1]),))
-            else:
-                parts.append((piece,))
-        return concat(*parts)
+
+        def piece(p: Any) -> Template:
+            if p == AXIOS_DEFAULTS:
+                if self.axios_base is None:
+                    return ()
+                if self.touched is not None:
+                    self.touched.add(self.axios_base[0])
+                return self.template(*self.axios_base, hops + 1)
+            if not isinstance(p, Ref):
+                return (p,)
+            value, where, rest = self.lookup(file, p)
+            if isinstance(value, tuple) and not rest and hops < _MAX_HOPS:
+                return self.template(where, value, hops + 1)
+            return (Hole(p.name.split(".")[-1]),)
+
+        return map_pieces(template, piece)
 
     # -- calls through imports ---------------------------------------------------------------
 
@@ -240,7 +240,7 @@ class Linker:
                     arg = arg.get(piece.prop) if isinstance(arg, dict) else None
                 return arg if isinstance(arg, tuple) else (Hole(piece.name),)
 
-            filled = concat(*(fill(p) if isinstance(p, Arg) else (p,) for p in url))
+            filled = map_pieces(url, lambda p: fill(p) if isinstance(p, Arg) else (p,))
             method = value.method
             if isinstance(method, Arg):
                 holder = args[method.index] if 0 <= method.index < len(args) else None
@@ -302,12 +302,13 @@ class Linker:
                 return
             full = prefix if replace else concat(prefix, own_prefix.get(node, ()))
             for path, route in routes.get(node, ()):
-                raw = render_raw(concat(full, self.template(path, route.path)))
                 source = sources.get(node) or route.source
-                endpoint = Endpoint(
-                    route.method, normalize_route(raw), path, route.line, raw, source
-                )
-                out.setdefault((endpoint.method, endpoint.path, path, route.line), endpoint)
+                for value in expand(concat(full, self.template(path, route.path))):
+                    raw = render_raw(value)
+                    endpoint = Endpoint(
+                        route.method, normalize_route(raw), path, route.line, raw, source
+                    )
+                    out.setdefault((endpoint.method, endpoint.path, path, route.line), endpoint)
             for child, child_prefix, replaces in children.get(node, ()):
                 visit(child, concat(full, child_prefix), replaces, seen | {node})
 

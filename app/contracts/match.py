@@ -127,32 +127,41 @@ class EndpointIndex:
 def match_calls(
     calls: Sequence[Call], endpoints: Sequence[Endpoint], base_path: str = ""
 ) -> tuple[list[Finding], dict[Call, list[Endpoint]]]:
-    """Findings for calls that no endpoint serves, and which endpoints each call reaches."""
+    """Findings for calls that no endpoint serves (or serves only through an unknown piece of
+    the URL), and which endpoints each call reaches."""
     global _MEMO
     key = (hash(tuple(endpoints)), base_path)
     if _MEMO[0] != key or len(_MEMO[1]) > _MEMO_SIZE:
         _MEMO = (key, {})  # only the last endpoint set is worth remembering
     memo = _MEMO[1]
-    findings: list[Finding] = []
-    reached: dict[Call, list[Endpoint]] = {}
-    todo = []
-    for call in calls:
-        if call in memo:
-            finding, eps = memo[call]
-            if finding is not None:
-                findings.append(finding)
-            else:
-                reached[call] = eps
-        else:
-            todo.append(call)
+    todo = [call for call in calls if call not in memo]
     new_findings, new_reached = _match(todo, endpoints, base_path)
     for call in todo:
-        memo[call] = (None, new_reached[call]) if call in new_reached else (None, [])
+        memo[call] = (None, new_reached.get(call, []))
     for finding, call in new_findings:
-        memo[call] = (finding, [])
-    findings += [f for f, _ in new_findings]
-    reached.update(new_reached)
+        memo[call] = (finding, memo[call][1])
+    findings: list[Finding] = []
+    reached: dict[Call, list[Endpoint]] = {}
+    for call in calls:
+        finding, eps = memo[call]
+        if finding is not None:
+            findings.append(finding)
+        if eps:
+            reached[call] = eps
     return findings, reached
+
+
+def strong_match(call_path: str, endpoint_path: str) -> bool:
+    """No unknown piece of the call stands for a literal segment of the endpoint."""
+    call, ep = call_path.strip("/").split("/"), endpoint_path.strip("/").split("/")
+    if "{*}" not in ep and len(call) != len(ep):  # matched with `base_path` added or dropped
+        call, ep = call[-len(ep) :], ep[-len(call) :]
+    for c, e in zip(call, ep, strict=False):
+        if e == "{*}":
+            return True
+        if "{}" in c and "{" not in e:
+            return False
+    return True
 
 
 def _match(
@@ -207,6 +216,24 @@ def _match(
             )
             continue
         reached[call] = by_method
+        if not any(strong_match(call.path, ep.path) for ep in by_method):
+            shown = ", ".join(sorted({f"{ep.method} {ep.path}" for ep in by_method})[:3])
+            findings.append(
+                (
+                    Finding(
+                        "partially-resolved",
+                        "notice",
+                        call.file,
+                        call.line,
+                        f"{call.method} {call.raw_path or call.path} reaches {shown} only "
+                        "through a part of its URL Baton could not work out, so drift there "
+                        "goes unseen. Build the URL from literals and constants.",
+                        call.method,
+                        call.path,
+                    ),
+                    call,
+                )
+            )
     return findings, reached
 
 

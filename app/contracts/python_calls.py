@@ -7,7 +7,7 @@ import ast
 from .facts import HTTP_METHODS, CallDecl, Client, FileFacts, Notice, PendingCall, Wrapper
 from .python_routes import extract_routes
 from .python_values import Context, ModuleScope, function_context
-from .urls import Arg, Hole, Ref, Template, bind_args, concat, has_args, is_external, join_base
+from .urls import Arg, Hole, Ref, Template, bind_args, has_args, is_external, join_base, map_pieces
 
 _LIBRARIES = ("requests", "httpx")
 _CLIENT_CLASSES = ("Session", "Client", "AsyncClient")
@@ -205,8 +205,8 @@ class _Calls:
                 return args[piece.index]
             return kwargs.get(piece.prop) if piece.prop else None
 
-        url = concat(
-            *((arg(p) or (Hole("arg"),)) if isinstance(p, Arg) else (p,) for p in wrapper.url)
+        url = map_pieces(
+            wrapper.url, lambda p: (arg(p) or (Hole("arg"),)) if isinstance(p, Arg) else (p,)
         )
         method = wrapper.method
         if isinstance(method, Arg):

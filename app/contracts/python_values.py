@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .facts import Obj
-from .urls import Arg, Hole, Ref, Template, concat
+from .urls import Arg, Hole, Ref, Template, choice, concat
 
 _MAX_DEPTH = 24
 # Calls that read configuration with a default: the default is the value we can know.
@@ -24,7 +24,7 @@ class Context:
     """Names visible inside one function: its parameters (as Args) and local assignments."""
 
     params: dict[str, Arg] = field(default_factory=dict)
-    local: dict[str, ast.expr] = field(default_factory=dict)
+    local: dict[str, list[ast.expr]] = field(default_factory=dict)  # every value assigned
     active: set[str] = field(default_factory=set)  # names being evaluated: no self-loops
 
     def lookup(self, scope: ModuleScope, name: str, depth: int) -> Template | None:
@@ -32,7 +32,10 @@ class Context:
             return None
         self.active.add(name)
         try:
-            return scope.value(self.local[name], self, depth + 1)
+            values = [scope.value(v, self, depth + 1) for v in self.local[name][:8]]
+            if len(values) == 1 or all(v is None for v in values):
+                return values[0]
+            return choice([v if v is not None else (Hole(""),) for v in values])
         finally:
             self.active.discard(name)
 
@@ -140,6 +143,11 @@ class ModuleScope:
             return left
         if isinstance(node, ast.Call):
             return self._call_value(node, ctx, depth)
+        if isinstance(node, ast.IfExp):  # one call per alternative
+            options = [self.value(n, ctx, depth + 1) for n in (node.body, node.orelse)]
+            if all(o is None for o in options):
+                return None
+            return choice([o if o is not None else (Hole(""),) for o in options])
         if isinstance(node, ast.Name):
             if node.id in ctx.params:
                 return (ctx.params[node.id],)
@@ -201,7 +209,7 @@ class ModuleScope:
             if name in ctx.local and name not in ctx.active:
                 ctx.active.add(name)
                 try:
-                    return self.obj(ctx.local[name], ctx, depth + 1)
+                    return self.obj(ctx.local[name][-1], ctx, depth + 1)
                 finally:
                     ctx.active.discard(name)
             if name in self.consts:
@@ -308,12 +316,12 @@ def function_context(func: ast.FunctionDef | ast.AsyncFunctionDef) -> Context:
         names = names[1:]
     params = {name: Arg(i, name=name) for i, name in enumerate(names)}
     params.update({a.arg: Arg(-1, a.arg, name=a.arg) for a in func.args.kwonlyargs})
-    local: dict[str, ast.expr] = {}
+    local: dict[str, list[ast.expr]] = {}
     for node in ast.walk(func):
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target = node.targets[0]
             if isinstance(target, ast.Name) and target.id not in params:
-                local[target.id] = node.value
+                local.setdefault(target.id, []).append(node.value)
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
-            local[node.target.id] = node.value
+            local.setdefault(node.target.id, []).append(node.value)
     return Context(params, local)

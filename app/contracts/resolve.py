@@ -15,7 +15,7 @@ from cachetools import LRUCache
 from .facts import FileFacts
 from .link import Linker
 from .model import Call, Finding
-from .urls import is_inline, render_raw, template_path
+from .urls import expand, is_inline, render_raw, template_path
 
 _MEMO: LRUCache[str, tuple[Any, ...]] = LRUCache(maxsize=40_000)
 _LOCK = Lock()
@@ -55,16 +55,16 @@ def _resolve(path: str, facts: FileFacts, linker: Linker) -> tuple[list[Call], l
     calls: list[Call] = []
     notices: list[Finding] = []
     for method, url, line, client in found:
-        template = linker.template(path, url)
-        if is_inline(template):
-            continue
-        shape = template_path(template) if template else None
-        if shape is None:
-            notices.append(unresolved(path, line, client, render_raw(template)))
-            continue
-        calls.append(
-            Call(method if isinstance(method, str) else "*", shape[0], path, line, shape[1], client)
-        )
+        linked = linker.template(path, url)
+        shapes = []
+        for template in expand(linked):  # a URL that takes several values: one call each
+            if not is_inline(template):
+                shapes.append(template_path(template) if template else None)
+        if None in shapes and (len(shapes) == 1 or not any(shapes)):
+            notices.append(unresolved(path, line, client, render_raw(linked)))
+        for shape in dict.fromkeys(s for s in shapes if s is not None):
+            verb = method if isinstance(method, str) else "*"
+            calls.append(Call(verb, shape[0], path, line, shape[1], client))
     for call in facts.unresolved:
         notices.append(unresolved(path, call.line, call.client, ""))
     return calls, notices

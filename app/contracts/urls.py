@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +30,44 @@ class Ref:
     name: str  # exported name, dotted for attributes ("environment.apiUrl")
 
 
-Piece = str | Hole | Arg | Ref
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A piece that takes one of several values (`feed ? '/feed' : ''`, a value set in
+    branches): the URL is one call per alternative."""
+
+    options: tuple[tuple[Any, ...], ...]
+
+
+Piece = str | Hole | Arg | Ref | Choice
+MAX_CHOICES = 8  # alternatives of one URL: beyond, the piece is unknown
+
+
+def choice(options: list[Template]) -> Template:
+    """One piece for several values; a single value is itself."""
+    unique = list(dict.fromkeys(options))
+    if len(unique) == 1:
+        return unique[0]
+    if len(unique) > MAX_CHOICES:
+        return (Hole(""),)
+    return (Choice(tuple(unique)),)
+
+
+def expand(template: Template) -> list[Template]:
+    """Every value a template can take (at most MAX_CHOICES)."""
+    if not any(isinstance(p, Choice) for p in template):
+        return [template]
+    out: list[Template] = [()]
+    for piece in template:
+        if isinstance(piece, Choice):
+            options = [o for opt in piece.options for o in expand(opt)]
+            out = [concat(done, o) for done in out for o in options]
+        else:
+            out = [concat(done, (piece,)) for done in out]
+        if len(out) > MAX_CHOICES:
+            return [concat(*((Hole(""),) if isinstance(p, Choice) else (p,) for p in template))]
+    return list(dict.fromkeys(out))
+
+
 # `axios.defaults.baseURL = X` set in one module applies to the package's calls in all of them.
 AXIOS_DEFAULTS = Ref("#axios.defaults.baseURL", "")
 Template = tuple[Piece, ...]
@@ -118,7 +156,10 @@ def is_inline(template: Template) -> bool:
 
 
 def has_args(template: Template) -> bool:
-    return any(isinstance(p, Arg) for p in template)
+    return any(
+        isinstance(p, Arg) or (isinstance(p, Choice) and any(map(has_args, p.options)))
+        for p in template
+    )
 
 
 _PATHY = re.compile(r"(path|url|uri|endpoint|route|resource|href)$", re.IGNORECASE)
@@ -139,7 +180,20 @@ def bind_args(template: Template) -> Template:
             break
         if isinstance(piece, str):
             before += piece
-    return tuple(Hole(p.name or p.prop) if isinstance(p, Arg) else p for p in template)
+    return map_pieces(template, lambda p: (Hole(p.name or p.prop),) if isinstance(p, Arg) else (p,))
+
+
+def map_pieces(template: Template, fn: Any) -> Template:
+    """Each piece replaced by the template `fn` gives for it, inside alternatives too."""
+    if not any(isinstance(p, Arg | Ref | Choice) for p in template):
+        return template
+    parts: list[Template] = []
+    for piece in template:
+        if isinstance(piece, Choice):
+            parts.append(choice([map_pieces(o, fn) for o in piece.options]))
+        else:
+            parts.append(fn(piece))
+    return concat(*parts)
 
 
 def has_literal_path(template: Template) -> bool:
@@ -156,6 +210,8 @@ def render_raw(template: Template) -> str:
             out.append("{" + (piece.name or "") + "}")
         elif isinstance(piece, Arg):
             out.append("{arg" + str(piece.index) + "}")
+        elif isinstance(piece, Choice):
+            out.append("(" + "|".join(render_raw(o) for o in piece.options) + ")")
         else:
             out.append("{" + piece.name + "}")
     return "".join(out)
