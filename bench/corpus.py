@@ -155,6 +155,7 @@ def load_truth(path: Path) -> Truth:
 _ORIGIN = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:)?//[^/]*")
 _REST = re.compile(r"^(?:\[\[?\.\.\.[^\]]*\]\]?|\*|<path:[^>]*>|\{\*\}|\{[^{}]*:path\})$")
 _PARAM = re.compile(r"^(?:\{[^{}]*\}|:[\w]+\??|<[^>]*>|\[[^\]]*\]|\$\{[^}]*\})$")
+_INNER_PARAM = re.compile(r"\{[^{}]*\}|(?:^|[.\-])(?::\w+)|<[^>]*>|\[[^\]]*\]")
 
 
 def norm_path(raw: str) -> str:
@@ -168,8 +169,8 @@ def norm_path(raw: str) -> str:
             continue
         if _REST.match(seg):
             out.append("{*}")
-        elif _PARAM.match(seg):
-            out.append("{}")
+        elif _PARAM.match(seg) or _INNER_PARAM.search(seg):
+            out.append("{}")  # `:a.:b`, `file-{id}`: a segment holding a parameter is one
         else:
             out.append(seg)
     return "/" + "/".join(out)
@@ -225,10 +226,10 @@ def read_files(root: Path, config: ContractsConfig) -> dict[str, bytes]:
 
 
 def score_routes(truth: Truth, result: ScanResult) -> dict[str, Any]:
-    found = {(e.method, e.path) for e in result.endpoints}
+    found = {(e.method, norm_path(e.path)) for e in result.endpoints}
     by_path: dict[str, set[str]] = {}
     for e in result.endpoints:
-        by_path.setdefault(e.path, set()).add(e.method)
+        by_path.setdefault(norm_path(e.path), set()).add(e.method)
     hits, misses = [], []
     for r in truth.routes:
         method, path = r.key
@@ -236,10 +237,10 @@ def score_routes(truth: Truth, result: ScanResult) -> dict[str, Any]:
         (hits if ok else misses).append(r)
     wanted = {r.key for r in truth.routes}
     extra = sorted(
-        {(e.method, e.path, f"{e.file}:{e.line}") for e in result.endpoints}
-        - {(m, p, "") for m, p in wanted}
+        (e.method, e.path, f"{e.file}:{e.line}")
+        for e in result.endpoints
+        if (e.method, norm_path(e.path)) not in wanted
     )
-    extra = [x for x in extra if (x[0], x[1]) not in wanted]
     return {
         "total": len(truth.routes),
         "found": len(hits),
@@ -262,15 +263,15 @@ def classify_call(site: Site, result: ScanResult) -> tuple[str, str]:
     same_file = [c for c in result.calls if c.file == site.file]
     at_line = [c for c in same_file if c.line in site.lines]
     for c in at_line:
-        if c.method == site.method and c.path == want:
+        if c.method == site.method and norm_path(c.path) == want:
             return "exact", ""
-    same = [c for c in same_file if c.method == site.method and c.path == want]
+    same = [c for c in same_file if c.method == site.method and norm_path(c.path) == want]
     if same:
         lines = sorted({c.line for c in same})
         near = min(lines, key=lambda n: abs(n - site.line))
         return "line", f"found at line {near}"
     for c in at_line:
-        if c.path == want:
+        if norm_path(c.path) == want:
             return "method", f"found as {c.method} {c.path}"
     if at_line:
         got = ", ".join(sorted({f"{c.method} {c.raw_path or c.path}" for c in at_line}))
@@ -467,6 +468,9 @@ def drift(truth: Truth, files: dict[str, bytes], plain: ScanResult) -> dict[str,
         sites = callers(route, truth.routes, truth.calls)
         if not sites or "{*}" in norm_path(route.path):
             continue
+        if not _static_segments(route.path):  # `/`: no segment to rename
+            out["not_renamed"].append(f"{route.method} {route.path} (no static segment)")
+            continue
         plan = plan_rename(route, files, truth.config)
         if plan is None:
             out["not_renamed"].append(f"{route.method} {route.path}")
@@ -538,7 +542,7 @@ def _pct(num: int, den: int) -> str:
 
 def render_table(reports: list[dict[str, Any]]) -> str:
     head = (
-        f"{'project':<24} {'routes':>14} {'calls':>14} {'line':>4} {'app calls':>10} "
+        f"{'project':<32} {'routes':>14} {'calls':>14} {'line':>4} {'app calls':>10} "
         f"{'false err':>9} {'drift (call sites)':>20} {'s':>5}"
     )
     rows = [head, "-" * len(head)]
@@ -548,7 +552,7 @@ def render_table(reports: list[dict[str, Any]]) -> str:
         d = r.get("drift") or {"sites": 0, "caught": 0}
         line_miss = ca["by_cause"].get("line", 0)
         rows.append(
-            f"{r['project']:<24} {rt['found']:>3}/{rt['total']:<3} {_pct(rt['found'], rt['total'])}"
+            f"{r['project']:<32} {rt['found']:>3}/{rt['total']:<3} {_pct(rt['found'], rt['total'])}"
             f" {ca['found']:>3}/{ca['total']:<3} {_pct(ca['found'], ca['total'])} {line_miss:>4}"
             f" {ap['found']:>3}/{ap['total']:<3}   {len(r['false_errors']):>6}"
             f"   {d['caught']:>3}/{d['sites']:<3} {_pct(d['caught'], d['sites'])}"
@@ -568,7 +572,7 @@ def render_table(reports: list[dict[str, Any]]) -> str:
         )
     rows.append("-" * len(head))
     rows.append(
-        f"{'TOTAL':<24} {tot['routes']:>3}/{tot['routes_total']:<3}"
+        f"{'TOTAL':<32} {tot['routes']:>3}/{tot['routes_total']:<3}"
         f" {_pct(tot['routes'], tot['routes_total'])}"
         f" {tot['calls']:>3}/{tot['calls_total']:<3} {_pct(tot['calls'], tot['calls_total'])}"
         f" {tot['line']:>4} {tot['app']:>3}/{tot['app_total']:<3}   {tot['false']:>6}"
