@@ -307,6 +307,23 @@ def score_calls(sites: list[Site], result: ScanResult) -> dict[str, Any]:
     return out
 
 
+def extra_calls(truth: Truth, result: ScanResult) -> list[str]:
+    """Scanner calls at no labelled line: calls the reading missed, or the scanner's noise."""
+    known = {
+        (s.file, n)
+        for s in (*truth.calls, *truth.app_calls, *truth.external_calls)
+        for n in s.lines
+    }
+    labelled = {
+        (s.file, s.method, norm_path(s.path)) for s in (*truth.calls, *truth.app_calls)
+    }  # the same call at another line is reported as a `line` miss already
+    return sorted(
+        f"{c.file}:{c.line} {c.method} {c.raw_path or c.path}"
+        for c in result.calls
+        if (c.file, c.line) not in known and (c.file, c.method, norm_path(c.path)) not in labelled
+    )
+
+
 def _errors(result: ScanResult) -> list[Any]:
     return [f for f in result.findings if f.severity == "error"]
 
@@ -522,6 +539,7 @@ def score_project(truth: Truth, root: Path, with_drift: bool = True) -> dict[str
         "routes": score_routes(truth, plain),
         "calls": score_calls(truth.calls, plain),
         "app_calls": score_calls(truth.app_calls, plain),
+        "extra_calls": extra_calls(truth, plain),
         "false_errors": [f"{f.path}:{f.line} {f.code} {f.method} {f.endpoint}" for f in errors],
         "external_errors": [
             f"{f.path}:{f.line}"
@@ -594,6 +612,8 @@ def render_misses(reports: list[dict[str, Any]]) -> str:
                 out.append(
                     f"  {kind[:-1]:<6} {m['call']:<50} {m['at']}  [{m['cause']}] {m['detail']}"
                 )
+        for e in r["extra_calls"]:
+            out.append(f"  extra call (not in the ground truth) {e}")
         for e in r["false_errors"]:
             out.append(f"  false error {e}")
         d = r.get("drift")
