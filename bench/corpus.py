@@ -347,11 +347,12 @@ def plan_rename(
 ) -> tuple[dict[str, bytes], str, str] | None:
     """Head files with one segment of `route` renamed where it is written, how, and the segment.
 
-    Tries, for the last static segment first: the route's line and the next 3 lines (a
-    decorator's path on its own line); the file's own path for file-based routes (Next.js
-    `pages/api`, `route.ts`, SvelteKit `+server.ts`); the lines above in the same file (a router
-    prefix); mount lines (`use`, `include_router`, `prefix`...) in the other provider files.
-    Returns None if the segment is written nowhere we can see."""
+    A route row may say where (`{"rename": [[file, line], ...]}`: a spec and the code it was
+    generated from). Otherwise, for the last static segment first: for file-based routes
+    (Next.js `pages/api`, `route.ts`, SvelteKit `+server.ts`) the file's own path; else the
+    route's line and the next 3 lines (a decorator's path on its own line), the lines above in
+    the same file (a router prefix), mount lines (`use`, `include_router`, `prefix`...) in the
+    other provider files. Returns None if the segment is written nowhere we can see."""
     segments = list(reversed(_static_segments(route.path)))
     head = dict(files)
     if route.rename:
@@ -367,27 +368,14 @@ def plan_rename(
     for seg in segments:
         text = files.get(route.file)
         lines = text.decode("utf-8", "replace").split("\n") if text is not None else []
+        if _FILE_ROUTE.search(route.file):  # the path is the file's path, nothing else
+            moved = _move(head, route.file, seg)
+            if moved is not None:
+                return moved
+            continue
         for n in [route.line + k for k in range(4)]:
             if _renamable(lines, n, seg):
                 return _renamed(head, route.file, n, seg)
-        if _FILE_ROUTE.search(route.file):
-            parts = route.file.split("/")
-            stem = parts[-1].rsplit(".", 1)
-            for i, part in enumerate(parts):
-                name = stem[0] if i == len(parts) - 1 else part
-                if name != seg:
-                    continue
-                if i == len(parts) - 1:
-                    moved_path = "/".join([*parts[:-1], seg + RENAMED + "." + stem[1]])
-                    moved = {(moved_path if p == route.file else p): d for p, d in head.items()}
-                    return moved, f"file {route.file} -> {moved_path}", seg
-                old_dir = "/".join(parts[: i + 1]) + "/"
-                new_dir = "/".join([*parts[:i], seg + RENAMED]) + "/"
-                moved = {
-                    (new_dir + p[len(old_dir) :] if p.startswith(old_dir) else p): d
-                    for p, d in head.items()
-                }
-                return moved, f"directory {old_dir} -> {new_dir}", seg
         for n in range(route.line - 1, 0, -1):
             if _renamable(lines, n, seg):
                 return _renamed(head, route.file, n, seg)
@@ -403,6 +391,25 @@ def plan_rename(
 
 _FILE_ROUTE = re.compile(r"(^|/)pages/api/|(^|/)route\.[jt]s$|(^|/)\+server\.[jt]s$")
 _MOUNT = re.compile(r"\b(use|include_router|register_blueprint|prefix|url_prefix|mount)\b")
+
+
+def _move(head: dict[str, bytes], file: str, seg: str) -> tuple[dict[str, bytes], str, str] | None:
+    """Rename `seg` where it is a directory or the file name of a file-based route."""
+    parts = file.split("/")
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        name, dot, ext = part.rpartition(".") if last else (part, "", "")
+        if name != seg:
+            continue
+        renamed = seg + RENAMED + dot + ext
+        old = "/".join(parts[: i + 1])
+        new = "/".join([*parts[:i], renamed])
+        moved = {
+            (new + p[len(old) :] if p == old or p.startswith(old + "/") else p): d
+            for p, d in head.items()
+        }
+        return moved, f"{'file' if last else 'directory'} {old} -> {new}", seg
+    return None
 
 
 def _renamable(lines: list[str], n: int, seg: str) -> bool:
@@ -506,8 +513,9 @@ def drift(truth: Truth, files: dict[str, bytes], plain: ScanResult) -> dict[str,
             out["sites"] += 1
             if any((site.file, n) in new_errors for n in site.lines):
                 out["caught"] += 1
-            else:
-                missed.append(site.where)
+                continue
+            near = sorted(n for f, n in new_errors if f == site.file and abs(n - site.line) <= 6)
+            missed.append(site.where + (f" (error at line {near[0]})" if near else ""))
         for site in callers(route, truth.routes, truth.app_calls):
             out["app_sites"] += 1
             if any((site.file, n) in new_errors for n in site.lines):
