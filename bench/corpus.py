@@ -504,12 +504,12 @@ def drift(truth: Truth, files: dict[str, bytes], plain: ScanResult) -> dict[str,
         new_errors = {
             (f.path, f.line) for f in _errors(result) if (f.path, f.line, f.code) not in before
         }
-        out["routes"] += 1
-        missed = []
+        missed, counted = [], 0
         for site in sites:
             if shadowed(route, seg, truth.routes, site):
                 out["shadowed"].append(f"{route.method} {route.path} <- {site.where}")
                 continue
+            counted += 1
             out["sites"] += 1
             if any((site.file, n) in new_errors for n in site.lines):
                 out["caught"] += 1
@@ -520,6 +520,9 @@ def drift(truth: Truth, files: dict[str, bytes], plain: ScanResult) -> dict[str,
             out["app_sites"] += 1
             if any((site.file, n) in new_errors for n in site.lines):
                 out["app_caught"] += 1
+        if not counted:
+            continue
+        out["routes"] += 1
         if missed:
             out["misses"].append(
                 {"route": f"{route.method} {route.path}", "renamed": how, "missed_at": missed}
