@@ -35,6 +35,10 @@ class HttpCalls:
     """Call recognition, mixed into the file walker (which provides `ev`, `line`, `analyze`)."""
 
     ev: Evaluator
+    # Where the last request's URL is written (a call's line is its URL's line), and whether it
+    # came through a generated method of this same file (reported inside that method).
+    url_at: Node | None = None
+    local_fixed: bool = False
 
     def line(self, node: Node) -> int:
         raise NotImplementedError
@@ -65,6 +69,7 @@ class HttpCalls:
             # fetch's init or axios' config: absent or without a method means GET
             absent = method.prop == "method" and method.index >= len(values)
             method = _method(fill(method), "GET" if absent or isinstance(holder, Obj) else "*")
+        self.url_at = arg_nodes[0] if arg_nodes and has_args(wrapper.url) else None
         return method, bind_args(url), wrapper.client
 
     # -- calls -------------------------------------------------------------------------------
@@ -83,9 +88,12 @@ class HttpCalls:
             and isinstance(target, Arg)
         ):
             target = Client("fetch")  # SvelteKit/Nuxt pass `fetch` in: `load({ fetch })`
+        local = isinstance(target, Func)
         if isinstance(target, Func):
             target = self.analyze(target)
+        self.url_at, self.local_fixed = (args[0] if args else None), False
         if isinstance(target, Wrapper):
+            self.local_fixed = local and not has_args(target.url)
             return self.apply(target, args, scope)
         if isinstance(target, Forward):
             given = tuple(self._arg(a, scope, i == 0) for i, a in enumerate(args))
@@ -98,7 +106,7 @@ class HttpCalls:
                 target,
                 (),
                 tuple(self._arg(a, scope, i == 0) for i, a in enumerate(args)),
-                self.line(node),
+                self.line(self.url_at or node),
                 config,
             )
         if config is not None and not isinstance(target, Client):
@@ -128,6 +136,16 @@ class HttpCalls:
                 and method.lower() in HTTP_METHODS
                 and isinstance(url, tuple)
             ):
+                self.url_at = next(
+                    (
+                        pair.child_by_field_name("value")
+                        for pair in arg.named_children
+                        if pair.type == "pair"
+                        and self.ev.text(pair.child_by_field_name("key")).strip("'\"")
+                        in ("url", "path", "endpoint")
+                    ),
+                    arg,
+                )
                 return method, bind_args(url), "generated"
         return None
 

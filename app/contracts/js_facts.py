@@ -185,10 +185,15 @@ class _File(HttpCalls):
             result = self.http(call, inner)
             if isinstance(result, tuple):
                 method, url, client = result
-                if has_args(url) or isinstance(method, Arg):
+                if has_args(url) or isinstance(method, Arg) or client == "generated":
+                    # generated methods too: their app call sites are where people act
                     found.append(Wrapper(method, url, client))
             elif isinstance(result, PendingCall) and passes_path(result.args):
                 found.append(Forward(result.target, result.args))
+            elif isinstance(result, PendingCall) and result.fallback is not None:
+                method, url, client = result.fallback
+                if client == "generated" and not has_args(url):
+                    found.append(Wrapper(method, url, client))
 
         wrapper_scope = Scope(scope, self.ev)
         bind_params(func.node, wrapper_scope, self.ev)
@@ -208,13 +213,14 @@ class _File(HttpCalls):
             express_call(node, callee, scope, self.ev, self.facts, self.line(node))
         result = self.http(node, scope)
         if isinstance(result, PendingCall):
-            if not passes_path(result.args):
-                self.facts.pending.append(result)
+            # also when it passes its own argument on: a generated method takes no URL
+            self.facts.pending.append(result)
             return
         if result is None:
             return
         method, url, client = result
-        if has_args(url) or isinstance(method, Arg):
+        if has_args(url) or isinstance(method, Arg) or self.local_fixed:
             return  # a wrapper's own request: reported where the wrapper is called
-        decl = CallDecl(method if isinstance(method, str) else "*", url, self.line(node), client)
+        line = self.line(self.url_at or node)
+        decl = CallDecl(method if isinstance(method, str) else "*", url, line, client)
         (self.facts.calls if url and url != (Hole(""),) else self.facts.unresolved).append(decl)

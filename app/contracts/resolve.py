@@ -15,7 +15,7 @@ from cachetools import LRUCache
 from .facts import FileFacts
 from .link import Linker
 from .model import Call, Finding
-from .urls import expand, is_inline, render_raw, template_path
+from .urls import expand, has_args, is_inline, render_raw, template_path
 
 _MEMO: LRUCache[str, tuple[Any, ...]] = LRUCache(maxsize=40_000)
 _LOCK = Lock()
@@ -50,7 +50,7 @@ def _resolve(path: str, facts: FileFacts, linker: Linker) -> tuple[list[Call], l
     ]
     for pending in facts.pending:
         resolved = linker.pending(path, pending)
-        if resolved is not None:
+        if resolved is not None and not has_args(resolved[1]) and isinstance(resolved[0], str):
             found.append((resolved[0], resolved[1], pending.line, resolved[2]))
     calls: list[Call] = []
     notices: list[Finding] = []
