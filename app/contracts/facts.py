@@ -97,6 +97,8 @@ class RouteDecl:
     path: Template
     line: int
     source: str  # fastapi | flask | express
+    # Flask-RESTful: a Resource class imported from another module; its methods replace "*"
+    resource: Any = None  # urls.Ref to the class's methods member
 
 
 @dataclass(frozen=True, slots=True)

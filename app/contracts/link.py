@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .facts import Client, FileFacts, Forward, Obj, PendingCall, RouterRef, Wrapper, forward_args
+from .flask_restful import ResourceMethods
 from .model import Endpoint
 from .urls import (
     AXIOS_DEFAULTS,
@@ -305,10 +306,11 @@ class Linker:
                 source = sources.get(node) or route.source
                 for value in expand(concat(full, self.template(path, route.path))):
                     raw = render_raw(value)
-                    endpoint = Endpoint(
-                        route.method, normalize_route(raw), path, route.line, raw, source
-                    )
-                    out.setdefault((endpoint.method, endpoint.path, path, route.line), endpoint)
+                    for method in self._methods(path, route):
+                        endpoint = Endpoint(
+                            method, normalize_route(raw), path, route.line, raw, source
+                        )
+                        out.setdefault((method, endpoint.path, path, route.line), endpoint)
             for child, child_prefix, replaces in children.get(node, ()):
                 visit(child, concat(full, child_prefix), replaces, seen | {node})
 
@@ -318,6 +320,14 @@ class Linker:
             if node not in own_prefix:
                 visit(node, (), False, frozenset())
         return list(out.values())
+
+    def _methods(self, file: str, route: Any) -> tuple[str, ...]:
+        """A route's methods; a Flask-RESTful Resource imported from elsewhere says its own."""
+        if route.resource is not None:
+            value, _, rest = self.lookup(file, route.resource)
+            if isinstance(value, ResourceMethods) and not rest:
+                return value.methods
+        return (route.method,)
 
     def _router(self, file: str, ref: Any) -> tuple[str, str] | None:
         if isinstance(ref, str):

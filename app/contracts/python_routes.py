@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 
 from .facts import FileFacts, MountDecl, RouteDecl, RouterDecl, RouterRef
+from .flask_restful import add_resources, declare_apis, export_resources, resource_methods
 from .python_values import ModuleScope
 from .urls import Hole, Ref, Template
 
@@ -64,18 +65,9 @@ def extract_routes(tree: ast.Module, scope: ModuleScope, facts: FileFacts) -> No
                         routers[name],
                     )
                 )
-    _restful_apis(tree, scope, routers, facts)
-    # Flask-RESTful/MethodView classes: the HTTP methods they define
-    resources = {
-        cls.name: [
-            f.name.upper()
-            for f in cls.body
-            if isinstance(f, ast.FunctionDef) and f.name in _METHOD_DECORATORS
-        ]
-        or ["*"]
-        for cls in tree.body
-        if isinstance(cls, ast.ClassDef)
-    }
+    declare_apis(tree, scope, routers, facts)
+    resources = resource_methods(tree)
+    export_resources(resources, facts)
     framework = next(iter(routers.values()), "")
     if not framework:
         framework = "flask" if "flask" in str(scope.modules.values()) else "fastapi"
@@ -87,7 +79,8 @@ def extract_routes(tree: ast.Module, scope: ModuleScope, facts: FileFacts) -> No
             for deco in node.decorator_list:
                 _decorator(deco, scope, routers, framework, facts)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            _call(node, scope, routers, framework, facts, resources)
+            _call(node, scope, routers, framework, facts)
+    add_resources(tree, scope, routers, facts, resources)
 
 
 def _owner(node: ast.expr, scope: ModuleScope, routers: dict[str, str]) -> str | Ref | None:
@@ -128,7 +121,6 @@ def _call(
     routers: dict[str, str],
     framework: str,
     facts: FileFacts,
-    resources: dict[str, list[str]],
 ) -> None:
     attr = node.func.attr  # type: ignore[attr-defined]
     owner = _owner(node.func.value, scope, routers)  # type: ignore[attr-defined]
@@ -152,13 +144,6 @@ def _call(
                 replaces_prefix=attr == "register_blueprint" and pre is not None,
             )
         )
-    elif attr == "add_resource" and len(node.args) >= 2:  # Flask-RESTful: methods of the class
-        resource = node.args[0].id if isinstance(node.args[0], ast.Name) else ""
-        for path_node in node.args[1:]:
-            for method in resources.get(resource, ["*"]):
-                facts.routes.append(
-                    RouteDecl(owner, method, _path(scope, path_node), node.lineno, "flask")
-                )
     elif attr in ("add_url_rule", "add_api_route") and (node.args or _kwarg(node, "rule")):
         path_node = node.args[0] if node.args else _kwarg(node, "rule")
         for method in _methods(_kwarg(node, "methods"), "GET"):
@@ -172,22 +157,3 @@ def _call(
                 )
             )
 
-
-def _restful_apis(
-    tree: ast.Module, scope: ModuleScope, routers: dict[str, str], facts: FileFacts
-) -> None:
-    """`api = Api(app, prefix='/v1')` (Flask-RESTful): a router mounted on the app/blueprint."""
-    for node in ast.walk(tree):
-        if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)):
-            continue
-        target = scope.symbol(node.targets[0]) if len(node.targets) == 1 else None
-        if _callee_name(node.value.func) != "Api" or not isinstance(target, str):
-            continue
-        routers[target] = "flask"
-        pre = _kwarg(node.value, "prefix")
-        facts.routers.append(
-            RouterDecl(target, False, _path(scope, pre) if pre else (), node.lineno, "flask")
-        )
-        parent = scope.symbol(node.value.args[0]) if node.value.args else None
-        if parent is not None:
-            facts.mounts.append(MountDecl(parent, (), target, node.lineno))
