@@ -151,6 +151,8 @@ class FileFacts:
     star_exports: tuple[str, ...] = ()  # `export * from './x'`
     # every exported name with its line, even of values we do not model (`export function GET`)
     export_names: tuple[tuple[str, int], ...] = ()
+    # the methods a default-exported request handler tests for (request_methods.py), or None
+    handled_methods: tuple[tuple[str, int], ...] | None = None
     notices: list[Notice] = field(default_factory=list)
     operations: list[Any] = field(default_factory=list)  # openapi.Operation
     source: str = ""  # provider kind when the file is a spec

@@ -21,6 +21,7 @@ from .js_modules import collect_exports, express_call
 from .js_parse import ParseError, Script, parse, scripts
 from .js_scope import ClassBox, Func, Scope, bind_declarator, bind_params, declare
 from .js_values import Evaluator
+from .request_methods import handled_methods
 from .urls import AXIOS_DEFAULTS, Arg, Hole, has_args
 
 _FUNCS = {
@@ -89,6 +90,8 @@ class _File(HttpCalls):
         self._construct(root, scope)
         self._walk(root, scope, self._visit)
         collect_exports(root, scope, self.ev, self.analyze, self.facts)
+        if any(name == "default" for name, _ in self.facts.export_names):  # a request handler?
+            self.facts.handled_methods = handled_methods(root, self.ev.source, self.offset)
 
     def _construct(self, root: Node, scope: Scope) -> None:
         """Module-level `new Service(client)` first: the client it is given is what `this.http`

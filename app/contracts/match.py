@@ -76,6 +76,8 @@ class EndpointIndex:
         self._root = _Node()
         self._rest: list[Endpoint] = []  # with a {*} segment: checked one by one
         for ep in self.endpoints:
+            if is_fallback(ep, self.endpoints):
+                continue
             segments = ep.path.strip("/").split("/")
             if "{*}" in segments:
                 self._rest.append(ep)
@@ -122,6 +124,13 @@ class EndpointIndex:
         for variant in variants:
             found.extend(ep for ep in self._candidates(variant) if paths_match(variant, ep.path))
         return found
+
+
+def is_fallback(endpoint: Endpoint, endpoints: Sequence[Endpoint]) -> bool:
+    """A catch-all at the root (`app.get('*')`, `/<path:path>`) next to other routes is the
+    frontend's fallback page or a 404 handler: it answers no API call, and a call that reaches
+    only it is drift."""
+    return endpoint.path == "/{*}" and any(ep.path != "/{*}" for ep in endpoints)
 
 
 def match_calls(
@@ -253,5 +262,5 @@ def unused_endpoints(
             ep.path,
         )
         for ep in endpoints
-        if ep not in used
+        if ep not in used and not is_fallback(ep, endpoints)
     ]
