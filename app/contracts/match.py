@@ -150,6 +150,19 @@ def match_calls(
     return findings, reached
 
 
+def provider_calls(
+    calls: Sequence[Call], endpoints: Sequence[Endpoint], base_path: str = ""
+) -> list[Call]:
+    """Calls to relative URLs, and to the hosts whose calls reach the provider at least once;
+    a host none of whose calls does is a third party (`https://api.github.com/...`)."""
+    hosts = {c.host for c in calls if c.host}
+    if not hosts:
+        return list(calls)
+    index = EndpointIndex(endpoints, base_path)
+    ours = {c.host for c in calls if c.host and index.path_matches(c.path)}
+    return [c for c in calls if not c.host or c.host in ours]
+
+
 def strong_match(call_path: str, endpoint_path: str) -> bool:
     """No unknown piece of the call stands for a literal segment of the endpoint."""
     call, ep = call_path.strip("/").split("/"), endpoint_path.strip("/").split("/")
