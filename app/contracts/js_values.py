@@ -36,6 +36,7 @@ _INTEROP = (
 # Clients installed as framework plugins and reached through the component or the framework.
 _PLUGIN_CLIENTS = ("axios", "$axios", "$http")
 _PLUGIN_HOSTS = ("this", "identifier", "member_expression")
+_CHAINED = ("use", "get", "post", "put", "patch", "delete", "all", "options", "head")
 _TRANSPARENT = {
     "parenthesized_expression",
     "await_expression",
@@ -341,11 +342,12 @@ class Evaluator:
                 value = self.eval(arg, scope, depth + 1)
                 if isinstance(value, Client):
                     return value
-        if isinstance(target, Client):
-            if target.kind == "express":
-                return NewRouter(True)
-            if target.kind == "express.Router":
-                return NewRouter(False)
+        if isinstance(target, Client) and target.kind in ("express", "express.Router"):
+            # named by where it is made; `const api = Router()` keeps this name too
+            row, col = node.start_point
+            return self.new_router(
+                f"router@{row + 1}:{col}", NewRouter(target.kind == "express"), node
+            )
         if callee.type == "member_expression":
             obj_value = self.eval(callee.child_by_field_name("object"), scope, depth + 1)
             prop = self.text(callee.child_by_field_name("property"))
@@ -368,6 +370,8 @@ class Evaluator:
                 )
             if isinstance(obj_value, RouteChain):
                 return obj_value
+            if isinstance(obj_value, RouterRef) and prop in _CHAINED:
+                return obj_value  # `Router().use('/api', api)`: the router, mounts applied
         if isinstance(target, Func):
             return self.client_factory(target, depth)
         if isinstance(target, Ref):  # `Api().get(...)`: what an imported factory returns

@@ -14,7 +14,7 @@ from .urls import looks_static, prefix
 _MAX_HINTS = 200
 _MEMO_SIZE = 200_000
 # Match results of the last endpoint set: a re-scan matches only the calls that changed.
-_MEMO: tuple[Any, dict[Call, tuple[Finding | None, list[Endpoint]]]] = (None, {})
+_MEMO: tuple[Any, dict[Call, tuple[list[Finding], list[Endpoint]]]] = (None, {})
 
 
 @lru_cache(maxsize=65536)
@@ -146,18 +146,30 @@ def match_calls(
     todo = [call for call in calls if call not in memo]
     new_findings, new_reached = _match(todo, endpoints, base_path)
     for call in todo:
-        memo[call] = (None, new_reached.get(call, []))
+        memo[call] = ([], new_reached.get(call, []))
     for finding, call in new_findings:
-        memo[call] = (finding, memo[call][1])
+        memo[call][0].append(finding)
     findings: list[Finding] = []
     reached: dict[Call, list[Endpoint]] = {}
     for call in calls:
-        finding, eps = memo[call]
-        if finding is not None:
-            findings.append(finding)
+        found, eps = memo[call]
+        findings += found
         if eps:
             reached[call] = eps
     return findings, reached
+
+
+def provider_calls(
+    calls: Sequence[Call], endpoints: Sequence[Endpoint], base_path: str = ""
+) -> list[Call]:
+    """Calls to relative URLs, and to the hosts whose calls reach the provider at least once;
+    a host none of whose calls does is a third party (`https://api.github.com/...`)."""
+    hosts = {c.host for c in calls if c.host}
+    if not hosts:
+        return list(calls)
+    index = EndpointIndex(endpoints, base_path)
+    ours = {c.host for c in calls if c.host and index.path_matches(c.path)}
+    return [c for c in calls if not c.host or c.host in ours]
 
 
 def strong_match(call_path: str, endpoint_path: str) -> bool:
@@ -225,6 +237,9 @@ def _match(
             )
             continue
         reached[call] = by_method
+        slash = _trailing_slash(call, by_method)
+        if slash is not None:
+            findings.append((slash, call))
         if not any(strong_match(call.path, ep.path) for ep in by_method):
             shown = ", ".join(sorted({f"{ep.method} {ep.path}" for ep in by_method})[:3])
             findings.append(
@@ -244,6 +259,43 @@ def _match(
                 )
             )
     return findings, reached
+
+
+# What a framework does with a request whose trailing slash differs from the route's.
+_SLASH_ANSWER = {
+    "flask": "Flask answers 404 (a route without the slash) or redirects with 308 (unless the "
+    "route sets strict_slashes=False)",
+    "fastapi": "FastAPI answers with a 307 redirect (lost behind some proxies, and browsers "
+    "drop the body of a redirected preflight)",
+    "django": "Django answers 404 or a 301 redirect that loses a POST body (APPEND_SLASH)",
+}
+
+
+def _slashed(raw: str) -> bool:
+    return len(raw) > 1 and raw.endswith("/")
+
+
+def _trailing_slash(call: Call, endpoints: list[Endpoint]) -> Finding | None:
+    """A warning when the call's trailing slash differs from the route's, where the provider's
+    framework does not treat the two alike (Express does, by default)."""
+    strict = [ep for ep in endpoints if ep.source in _SLASH_ANSWER and ep.raw_path]
+    if not strict or len(strict) < len(endpoints):
+        return None
+    wanted = _slashed(call.raw_path or call.path)
+    if any(_slashed(ep.raw_path) == wanted for ep in strict):
+        return None
+    ep = strict[0]
+    return Finding(
+        "trailing-slash",
+        "warning",
+        call.file,
+        call.line,
+        f"{call.method} {call.raw_path} {'ends' if wanted else 'does not end'} with a slash but "
+        f"the route {ep.raw_path} ({ep.file}:{ep.line}) {'does not' if wanted else 'does'}: "
+        f"{_SLASH_ANSWER[ep.source]}. Write the URL as the route is written.",
+        call.method,
+        call.path,
+    )
 
 
 def unused_endpoints(

@@ -30,6 +30,7 @@ class Call:
     line: int
     raw_path: str = ""
     client: str = ""  # fetch | axios | ky | requests | httpx | ...
+    host: str = ""  # the URL's host when written with one that is not local
 
 
 @dataclass(frozen=True, order=True)

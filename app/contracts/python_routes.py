@@ -73,6 +73,10 @@ def extract_routes(tree: ast.Module, scope: ModuleScope, facts: FileFacts) -> No
         framework = "flask" if "flask" in str(scope.modules.values()) else "fastapi"
     for name in routers:
         facts.exports[name] = RouterRef(name)
+    for name in scope.functions:  # blueprint factories: `def create_blueprint(): ... return bp`
+        returned = _factory_router(scope, name, routers)
+        if returned is not None:
+            facts.exports[name] = RouterRef(returned)
 
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -81,6 +85,14 @@ def extract_routes(tree: ast.Module, scope: ModuleScope, facts: FileFacts) -> No
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             _call(node, scope, routers, framework, facts)
     add_resources(tree, scope, routers, facts, resources)
+
+
+def _factory_router(scope: ModuleScope, name: str, routers: dict[str, str]) -> str | None:
+    """The router a module function of this file makes and returns."""
+    returned = scope.returned(name, None, 0) if name in scope.functions else None
+    if isinstance(returned, ast.Name) and returned.id in routers:
+        return returned.id
+    return None
 
 
 def _owner(node: ast.expr, scope: ModuleScope, routers: dict[str, str]) -> str | Ref | None:
@@ -133,6 +145,11 @@ def _call(
         else:
             pre = _kwarg(node, "prefix" if attr == "include_router" else "url_prefix")
         child = scope.symbol(child_node)
+        if isinstance(child_node, ast.Call):  # `register_blueprint(create_blueprint())`
+            factory = scope.symbol(child_node.func)
+            child = (
+                _factory_router(scope, factory, routers) if isinstance(factory, str) else factory
+            )
         if child is None:
             return
         facts.mounts.append(

@@ -15,7 +15,7 @@ from cachetools import LRUCache
 from .facts import FileFacts
 from .link import Linker
 from .model import Call, Finding
-from .urls import expand, has_args, is_inline, render_raw, template_path
+from .urls import expand, has_args, is_inline, origin_host, render_raw, template_path
 
 _MEMO: LRUCache[str, tuple[Any, ...]] = LRUCache(maxsize=40_000)
 _LOCK = Lock()
@@ -59,12 +59,13 @@ def _resolve(path: str, facts: FileFacts, linker: Linker) -> tuple[list[Call], l
         shapes = []
         for template in expand(linked):  # a URL that takes several values: one call each
             if not is_inline(template):
-                shapes.append(template_path(template) if template else None)
+                shape = template_path(template) if template else None
+                shapes.append(shape and (*shape, origin_host(template)))
         if None in shapes and (len(shapes) == 1 or not any(shapes)):
             notices.append(unresolved(path, line, client, render_raw(linked)))
         for shape in dict.fromkeys(s for s in shapes if s is not None):
             verb = method if isinstance(method, str) else "*"
-            calls.append(Call(verb, shape[0], path, line, shape[1], client))
+            calls.append(Call(verb, shape[0], path, line, shape[1], client, shape[2]))
     for call in facts.unresolved:
         notices.append(unresolved(path, call.line, call.client, ""))
     return calls, notices

@@ -217,6 +217,19 @@ def render_raw(template: Template) -> str:
     return "".join(out)
 
 
+def origin_host(template: Template) -> str:
+    """The host of a URL written with a literal origin, "" for relative or local URLs."""
+    first = template[0] if template else None
+    match = (
+        (_SCHEME.match(first) or _PROTOCOL_RELATIVE.match(first))
+        if isinstance(first, str)
+        else None
+    )
+    if match is None or not is_third_party((match.group(0),)):
+        return ""
+    return match.group(0).split("//", 1)[1].split("@")[-1].lower()
+
+
 def template_path(template: Template) -> tuple[str, str] | None:
     """(normalised path, raw path) of a call's URL, or None when nothing of the path is known.
 

@@ -46,6 +46,7 @@ FASTAPI_REACT_CALLS = {  # at the line of the URL in the generated client, and a
     ("POST", "/api/v1/login/access-token", "frontend/src/hooks/useAuth.ts", 18),
 }
 FASTAPI_REACT_FINDINGS = {
+    ("trailing-slash", "frontend/src/routes/health.tsx", 8),  # the route is /health-check/
     ("unknown-endpoint", "frontend/src/client/sdk.gen.ts", 41),
     ("method-not-allowed", "frontend/src/client/sdk.gen.ts", 53),
 }
