@@ -168,8 +168,25 @@ def provider_calls(
     if not hosts:
         return list(calls)
     index = EndpointIndex(endpoints, base_path)
-    ours = {c.host for c in calls if c.host and index.path_matches(c.path)}
+    reaching = {c.host for c in calls if index.path_matches(c.path)}
+    ours = reaching | _local_ours(hosts - reaching, reaching, endpoints)
     return [c for c in calls if not c.host or c.host in ours]
+
+
+# Ports the provider's framework serves on by default (`next dev`, `flask run`, `uvicorn`).
+_DEFAULT_PORTS = {"nextjs": "3000", "nuxt": "3000", "flask": "5000", "fastapi": "8000"}
+
+
+def _local_ours(unreached: set[str], reaching: set[str], endpoints: Sequence[Endpoint]) -> set[str]:
+    """A local port none of whose calls reach the provider is another service (json-server
+    on :4000 beside Next.js on :3000) only when other calls show where the provider is, and
+    the port is not the provider framework's default."""
+    defaults = {_DEFAULT_PORTS.get(ep.source, "") for ep in endpoints}
+    return {
+        host
+        for host in unreached
+        if host.startswith("localhost:") and (not reaching or host.partition(":")[2] in defaults)
+    }
 
 
 def strong_match(call_path: str, endpoint_path: str) -> bool:

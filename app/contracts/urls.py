@@ -218,16 +218,22 @@ def render_raw(template: Template) -> str:
 
 
 def origin_host(template: Template) -> str:
-    """The host of a URL written with a literal origin, "" for relative or local URLs."""
+    """The host of a URL written with a literal origin, "" for relative URLs. A local origin is
+    "" unless it names a port (`http://localhost:4000`): another service on the same machine
+    (json-server beside a Next.js app) is told from the provider by its port."""
     first = template[0] if template else None
     match = (
         (_SCHEME.match(first) or _PROTOCOL_RELATIVE.match(first))
         if isinstance(first, str)
         else None
     )
-    if match is None or not is_third_party((match.group(0),)):
+    if match is None:
         return ""
-    return match.group(0).split("//", 1)[1].split("@")[-1].lower()
+    host = match.group(0).split("//", 1)[1].split("@")[-1].lower()
+    if not is_third_party((match.group(0),)):
+        name, _, port = host.rpartition(":") if not host.endswith("]") else (host, "", "")
+        return f"localhost:{port}" if name and port.isdigit() else ""
+    return host
 
 
 def template_path(template: Template) -> tuple[str, str] | None:
