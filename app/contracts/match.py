@@ -180,12 +180,14 @@ _DEFAULT_PORTS = {"nextjs": "3000", "nuxt": "3000", "flask": "5000", "fastapi": 
 def _local_ours(unreached: set[str], reaching: set[str], endpoints: Sequence[Endpoint]) -> set[str]:
     """A local port none of whose calls reach the provider is another service (json-server
     on :4000 beside Next.js on :3000) only when other calls show where the provider is, and
-    the port is not the provider framework's default."""
+    the port is not the provider framework's default. So is an unknown base URL
+    (`${BASE_URL}/all`, `BASE_URL` from SvelteKit's private env)."""
     defaults = {_DEFAULT_PORTS.get(ep.source, "") for ep in endpoints}
     return {
         host
         for host in unreached
-        if host.startswith("localhost:") and (not reaching or host.partition(":")[2] in defaults)
+        if (host.startswith("localhost:") and host.partition(":")[2] in defaults)
+        or (host.startswith(("localhost:", "{")) and not reaching)
     }
 
 

@@ -228,12 +228,23 @@ def origin_host(template: Template) -> str:
         else None
     )
     if match is None:
-        return ""
+        return _unknown_base(template)
     host = match.group(0).split("//", 1)[1].split("@")[-1].lower()
     if not is_third_party((match.group(0),)):
         name, _, port = host.rpartition(":") if not host.endswith("]") else (host, "", "")
         return f"localhost:{port}" if name and port.isdigit() else ""
     return host
+
+
+def _unknown_base(template: Template) -> str:
+    """`${BASE_URL}/all`: the unknown base, named, as a host of its own ("{BASE_URL}"). It may
+    be the provider's (`process.env.API_URL`) or another service's (SvelteKit's private env):
+    its calls tell which (match.provider_calls)."""
+    first = next((i for i, p in enumerate(template) if isinstance(p, str)), 0)
+    if first == 0 or not str(template[first]).startswith("/"):
+        return ""
+    names = [p.name if isinstance(p, Hole | Ref) else "" for p in template[:first]]
+    return "{" + ".".join(names) + "}"
 
 
 def template_path(template: Template) -> tuple[str, str] | None:
