@@ -6,6 +6,7 @@ import posixpath
 from collections.abc import Mapping
 from typing import Any
 
+from .django_settings import EXPORT_KEY, is_settings_ref, settings_target
 from .facts import Client, FileFacts, Forward, Obj, PendingCall, RouterRef, Wrapper, forward_args
 from .flask_restful import ResourceMethods
 from .model import Endpoint
@@ -56,6 +57,9 @@ class Linker:
             ),
             None,
         )
+        self.django_settings = [
+            (p, f.exports[EXPORT_KEY]) for p, f in sorted(facts.items()) if EXPORT_KEY in f.exports
+        ]
         for path in facts:
             if path.endswith(".py"):
                 module = path[:-3].removesuffix("/__init__")
@@ -133,6 +137,9 @@ class Linker:
         """(value, file it lives in, attributes left over when a client was reached)."""
         if hops > _MAX_HOPS:
             return None, file, ()
+        if file.endswith(".py") and is_settings_ref(ref):  # Django's `settings.X`
+            found = settings_target(file, ref, self.django_settings)
+            return self.lookup(*found, hops + 1) if found else (None, file, ())
         # `default().get`: calling a factory export gives the client it returns
         names = [n.removesuffix("()") for n in ref.name.split(".") if n]
         target = self.resolve_module(file, ref.module)

@@ -173,4 +173,3 @@ def _call(
                     routers.get(owner, framework),
                 )
             )
-

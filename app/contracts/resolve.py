@@ -15,7 +15,7 @@ from cachetools import LRUCache
 from .facts import FileFacts
 from .link import Linker
 from .model import Call, Finding
-from .urls import expand, has_args, is_inline, origin_host, render_raw, template_path
+from .urls import bind_args, expand, has_args, is_inline, origin_host, render_raw, template_path
 
 _MEMO: LRUCache[str, tuple[Any, ...]] = LRUCache(maxsize=40_000)
 _LOCK = Lock()
@@ -56,6 +56,10 @@ def _resolve(path: str, facts: FileFacts, linker: Linker) -> tuple[list[Call], l
     notices: list[Finding] = []
     for method, url, line, client in found:
         linked = linker.template(path, url)
+        if has_args(linked):  # a wrapper's own request, its base now known (urls.late_bound)
+            linked = bind_args(linked)
+            if has_args(linked):
+                continue  # its argument is the path: reported where the wrapper is called
         shapes = []
         for template in expand(linked):  # a URL that takes several values: one call each
             if not is_inline(template):

@@ -183,6 +183,17 @@ def bind_args(template: Template) -> Template:
     return map_pieces(template, lambda p: (Hole(p.name or p.prop),) if isinstance(p, Arg) else (p,))
 
 
+def late_bound(template: Template) -> bool:
+    """`settings.API_URL_SINGLE + "/" + ident`: whether `ident` is a parameter or the path
+    depends on a constant of another module; the linker decides (bind_args once it is known)."""
+    for piece in template:
+        if isinstance(piece, Arg):
+            return False
+        if isinstance(piece, Ref):
+            return True
+    return False
+
+
 def map_pieces(template: Template, fn: Any) -> Template:
     """Each piece replaced by the template `fn` gives for it, inside alternatives too."""
     if not any(isinstance(p, Arg | Ref | Choice) for p in template):
