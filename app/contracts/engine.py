@@ -206,7 +206,10 @@ def scan(
     base_files: Mapping[str, bytes] | None = None,
 ) -> ScanResult:
     base = analyse(base_files, config) if base_files is not None else None
-    return _result(analyse(files, config), config, base)
+    head = _result(analyse(files, config), config, base)
+    if base is not None:
+        head.baseline = frozenset(f.key for f in _result(base, config, None).findings)
+    return head
 
 
 def scan_pair(
@@ -215,7 +218,9 @@ def scan_pair(
     """Head (with its diff against base) and base, each tree analysed once: what a PR check
     compares to tell new drift from drift that was already there."""
     base = analyse(base_files, config)
-    return _result(analyse(files, config), config, base), _result(base, config, None)
+    head, before = _result(analyse(files, config), config, base), _result(base, config, None)
+    head.baseline = frozenset(f.key for f in before.findings)
+    return head, before
 
 
 def _renames(base: Analysis, head: Analysis) -> dict[tuple[str, str], Endpoint]:

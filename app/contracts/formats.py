@@ -25,26 +25,34 @@ oversized-file, unparsable-file, invalid-encoding, invalid-path, too-many-files 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from typing import Any
 
 from .model import Finding, ScanResult
+from .sarif import sarif
 
 MARKDOWN_LIMIT = 65_000
-_SARIF_LEVEL = {"error": "error", "warning": "warning", "notice": "note"}
 _RANK = {"error": 0, "warning": 1, "notice": 2}
-_RULES = {
-    "unknown-endpoint": "A call to a path no provider serves",
-    "method-not-allowed": "A call with a method the endpoint does not allow",
-    "removed-endpoint": "An endpoint removed while still called",
-    "breaking-change": "An incompatible change to an API operation",
-    "unused-endpoint": "An endpoint no consumer in the repository calls",
-    "unresolved-call": "An HTTP call whose URL could not be worked out",
-}
 
 
 def counts(result: ScanResult) -> Counter[str]:
     return Counter(f.severity for f in result.findings)
+
+
+def _new_counts(result: ScanResult) -> dict[str, int]:
+    new = Counter(f.severity for f in result.findings if result.is_new(f))
+    return {"errors": new["error"], "warnings": new["warning"], "notices": new["notice"]}
+
+
+# Control characters (a newline in a file name) must never start a line of their own.
+_CONTROL = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def escape(text: str) -> str:
+    return _CONTROL.sub(
+        lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 256 else f"\\u{ord(m[0]):04x}", text
+    )
 
 
 def render(result: ScanResult, fmt: str, *, max_chars: int | None = None) -> str:
@@ -59,8 +67,8 @@ def render(result: ScanResult, fmt: str, *, max_chars: int | None = None) -> str
     raise ValueError(f"unknown format {fmt!r}: use text, json, sarif or markdown")
 
 
-def _finding_json(f: Finding) -> dict[str, Any]:
-    return {
+def _finding_json(f: Finding, new: bool | None) -> dict[str, Any]:
+    out = {
         "code": f.code,
         "severity": f.severity,
         "file": f.path,
@@ -70,6 +78,9 @@ def _finding_json(f: Finding) -> dict[str, Any]:
         "endpoint": f.endpoint,
         "key": list(f.key),
     }
+    if new is not None:
+        out["new"] = new  # with `--base`: the base did not have it
+    return out
 
 
 def render_json(result: ScanResult) -> str:
@@ -85,6 +96,7 @@ def render_json(result: ScanResult) -> str:
                 "errors": c["error"],
                 "warnings": c["warning"],
                 "notices": c["notice"],
+                **({"new": _new_counts(result)} if result.baseline is not None else {}),
             },
             "endpoints": [
                 {
@@ -105,10 +117,11 @@ def render_json(result: ScanResult) -> str:
                     "file": k.file,
                     "line": k.line,
                     "client": k.client,
+                    "host": k.host,
                 }
                 for k in result.calls
             ],
-            "findings": [_finding_json(f) for f in result.findings],
+            "findings": [_finding_json(f, result.is_new(f)) for f in result.findings],
         },
         indent=2,
     )
@@ -116,16 +129,24 @@ def render_json(result: ScanResult) -> str:
 
 def _summary(result: ScanResult) -> str:
     c = counts(result)
-    return (
+    text = (
         f"{result.files_scanned} files, {len(result.endpoints)} endpoints, "
         f"{len(result.calls)} calls: "
         f"{c['error']} errors, {c['warning']} warnings, {c['notice']} notices"
     )
+    if result.baseline is not None:
+        new = _new_counts(result)
+        text += f" ({new['errors']} new errors, {new['warnings']} new warnings)"
+    return text
 
 
 def render_text(result: ScanResult, max_chars: int | None = None) -> str:
+    def mark(f: Finding) -> str:
+        new = result.is_new(f)
+        return "" if new is None else "(new) " if new else "(existing) "
+
     lines = [
-        f"{f.path}:{f.line}: {f.severity} [{f.code}] {f.message}"
+        f"{escape(f.path)}:{f.line}: {f.severity} [{f.code}] {mark(f)}{escape(f.message)}"
         for f in sorted(result.findings, key=lambda f: (_RANK[f.severity], f.path, f.line))
     ]
     lines.append(_summary(result))
@@ -135,58 +156,8 @@ def render_text(result: ScanResult, max_chars: int | None = None) -> str:
     return text
 
 
-def sarif(result: ScanResult) -> dict[str, Any]:
-    codes = sorted({f.code for f in result.findings} | set(_RULES))
-    rules = [
-        {
-            "id": code,
-            "name": "".join(p.title() for p in code.split("-")),
-            "shortDescription": {"text": _RULES.get(code, "A file the scan could not read fully")},
-            "helpUri": "https://github.com/baton-app/baton#contracts",
-        }
-        for code in codes
-    ]
-    index = {code: i for i, code in enumerate(codes)}
-    results = []
-    for f in result.findings:
-        results.append(
-            {
-                "ruleId": f.code,
-                "ruleIndex": index[f.code],
-                "level": _SARIF_LEVEL[f.severity],
-                "message": {"text": f.message},
-                "locations": [
-                    {
-                        "physicalLocation": {
-                            "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
-                            "region": {"startLine": max(1, f.line)},
-                        }
-                    }
-                ],
-                "partialFingerprints": {"batonFindingKey/v1": "|".join(f.key)},
-            }
-        )
-    return {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "Baton contracts",
-                        "version": "0.1.0",
-                        "informationUri": "https://github.com/baton-app/baton",
-                        "rules": rules,
-                    }
-                },
-                "results": results,
-            }
-        ],
-    }
-
-
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return escape(text.replace("\n", " ")).replace("|", "\\|")
 
 
 def render_markdown(result: ScanResult, max_chars: int = MARKDOWN_LIMIT) -> str:
