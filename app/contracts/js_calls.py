@@ -118,11 +118,17 @@ class HttpCalls:
             verb = self.ev.text(callee.child_by_field_name("property"))
             if isinstance(owner, Client):
                 return self._client_call(owner, verb, args, scope)
+            if verb in HTTP_METHODS and args:  # `(options.client ?? client).post({url})`
+                return self._request_config(args[:1], scope, verb.upper())
         return None
 
-    def _request_config(self, args: list[Node], scope: Scope) -> tuple[Any, Template, str] | None:
+    def _request_config(
+        self, args: list[Node], scope: Scope, verb: str = ""
+    ) -> tuple[Any, Template, str] | None:
         """`__request(OpenAPI, { method: "GET", url: "/api/v1/items/{id}" })` (generated clients,
-        `$.ajax`): an object literal with a literal HTTP method and a url is a request."""
+        `$.ajax`): an object literal with a literal HTTP method and a url is a request. With the
+        method in the callee (hey-api's `client.post({ url: '/api/v1/login' })`), the url must
+        be a path."""
         for arg in args:
             if arg.type != "object":
                 continue
@@ -131,6 +137,10 @@ class HttpCalls:
                 continue
             method = _method(value.get("method") or value.get("type"), "")
             url = value.get("url") or value.get("path") or value.get("endpoint")
+            if verb:
+                url = value.get("url")
+                is_path = isinstance(url, tuple) and bool(url) and str(url[0]).startswith("/")
+                method = verb if is_path and not method else ""
             if (
                 isinstance(method, str)
                 and method.lower() in HTTP_METHODS
