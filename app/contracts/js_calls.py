@@ -91,7 +91,7 @@ class HttpCalls:
         local = isinstance(target, Func)
         if isinstance(target, Func):
             target = self.analyze(target)
-        self.url_at, self.local_fixed = (args[0] if args else None), False
+        self.url_at, self.local_fixed = (_url_node(args[0]) if args else None), False
         if isinstance(target, Wrapper):
             self.local_fixed = local and not has_args(target.url)
             return self.apply(target, args, scope)
@@ -112,7 +112,7 @@ class HttpCalls:
         if config is not None and not isinstance(target, Client):
             return config
         if isinstance(target, Client):
-            return self._client_call(target, "", args, scope)
+            return self._client_call(target, target.verb, args, scope)
         if callee.type == "member_expression":
             owner = self.ev.eval(callee.child_by_field_name("object"), scope)
             verb = self.ev.text(callee.child_by_field_name("property"))
@@ -193,7 +193,11 @@ class HttpCalls:
         if template == (Hole(""),):
             template = ()
         base = client.base
-        if client == Client("axios") and template and isinstance(template[0], str):
+        if (
+            Client(client.kind, client.base) == Client("axios")
+            and template
+            and isinstance(template[0], str)
+        ):
             base = (AXIOS_DEFAULTS,)  # the default base some module may set; none if not
         return method, bind_args(join_base(base, template) if template else ()), kind
 
@@ -219,6 +223,19 @@ def passes_path(args: tuple[Any, ...]) -> bool:
     if isinstance(first, dict):
         first = first.get("url") or first.get("path")
     return isinstance(first, tuple) and has_args(first)
+
+
+def _url_node(arg: Node) -> Node:
+    """Where a request's URL is written: the argument, or the `url` of a config object."""
+    if arg.type != "object":
+        return arg
+    for child in arg.named_children:
+        if child.type == "shorthand_property_identifier" and child.text == b"url":
+            return child
+        key = child.child_by_field_name("key") if child.type == "pair" else None
+        if key is not None and key.text in (b"url", b'"url"', b"'url'"):
+            return child.child_by_field_name("value") or child
+    return arg
 
 
 def _holes(template: Template) -> Template:

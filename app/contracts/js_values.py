@@ -36,6 +36,11 @@ _INTEROP = (
 # Clients installed as framework plugins and reached through the component or the framework.
 _PLUGIN_CLIENTS = ("axios", "$axios", "$http")
 _PLUGIN_HOSTS = ("this", "identifier", "member_expression")
+# Methods of a client that may be passed around as values and called later.
+_BOUND_VERBS = {
+    "axios": ("get", "post", "put", "patch", "delete", "head", "options"),
+    "ky": ("get", "post", "put", "patch", "delete", "head"),
+}
 _CHAINED = ("use", "get", "post", "put", "patch", "delete", "all", "options", "head")
 _TRANSPARENT = {
     "parenthesized_expression",
@@ -78,6 +83,12 @@ class Evaluator:
             return Client("express.Router")
         if isinstance(value, Client) and prop == "default":  # compiled `axios_1.default.get`
             return value
+        if (
+            isinstance(value, Client)
+            and not value.verb
+            and prop in _BOUND_VERBS.get(value.kind, ())
+        ):
+            return Client(value.kind, value.base, prop)  # `get: axios.get`, called later
         return None
 
     def eval(self, node: Node | None, scope: Scope, depth: int = 0) -> Any:
@@ -153,7 +164,9 @@ class Evaluator:
             if not any(isinstance(v, tuple | Arg | Ref) for v in (a, b)):
                 return None
             # A URL that takes either value: one call per alternative.
-            return choice([self.as_template(v, None) for v in (a, b)])
+            condition = node.child_by_field_name("condition")
+            key = self.text(condition) if condition is not None else ""
+            return choice([self.as_template(v, None) for v in (a, b)], key)
         return None
 
     def string(self, node: Node) -> str:

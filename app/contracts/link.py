@@ -223,9 +223,9 @@ class Linker:
         if isinstance(value, Client) and len(rest) > 1:
             return None  # `api.get(url).then(f)`: the promise's method, not a request
         if isinstance(value, Client) and value.kind not in ("express", "express.Router"):
-            verb = rest[0] if rest else ""
-            base = self.template(where, value.base)
+            verb = rest[0] if rest else value.verb
             url = args[0] if args and isinstance(args[0], tuple) else ()
+            method: Any
             if verb:
                 if verb not in ("get", "post", "put", "patch", "delete", "head", "options", "del"):
                     return None
@@ -234,10 +234,15 @@ class Linker:
                 return None  # `Api()`: the factory call itself, not a request
             elif isinstance(args[0], dict):  # axios(config)
                 url = args[0].get("url") or ()
-                method = _literal(args[0].get("method")) or "GET"
+                method = method_of(args[0].get("method"))
             else:
                 config = args[1] if len(args) > 1 and isinstance(args[1], dict) else {}
-                method = _literal(config.get("method")) or "GET"
+                method = method_of(config.get("method"))
+            relative = bool(url) and isinstance(url[0], str)  # join_base: absolute URLs win
+            global_axios = Client(value.kind, value.base) == Client("axios")
+            base = self.template(
+                where, (AXIOS_DEFAULTS,) if global_axios and relative else value.base
+            )
             return method, bind_args(join_base(base, url) if url else ()), value.kind
         if isinstance(value, Wrapper) and not rest:
             url = self.template(where, value.url)
@@ -254,7 +259,9 @@ class Linker:
                 holder = args[method.index] if 0 <= method.index < len(args) else None
                 absent = method.prop == "method" and method.index >= len(args)
                 default = "GET" if absent or isinstance(holder, dict) else "*"
-                method = _literal(fill(method)) or default
+                given = holder.get(method.prop) if isinstance(holder, dict) else None
+                method = method_of(given) if given is not None else _literal(fill(method))
+                method = method or default
             return method, bind_args(filled), value.client
         return call.fallback
 
@@ -346,6 +353,24 @@ class Linker:
             if isinstance(value, RouterRef) and not rest:
                 return where, value.name
         return None
+
+
+def method_of(value: Any) -> Any:
+    """A request config's method: GET when absent, upper case when literal, the template itself
+    when it takes several literal values (`id ? 'PUT' : 'POST'`, expanded with the URL), else
+    "*" (unknown: never guessed, a wrong guess would be a false error)."""
+    if value is None:
+        return "GET"
+    literal = _literal(value)
+    if literal is not None:
+        return literal
+    values = expand(value) if isinstance(value, tuple) else []
+    if values and all(_literal(v) in _METHODS for v in values):
+        return value
+    return "*"
+
+
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
 def _literal(value: Any) -> str | None:

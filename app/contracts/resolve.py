@@ -15,7 +15,17 @@ from cachetools import LRUCache
 from .facts import FileFacts
 from .link import Linker
 from .model import Call, Finding
-from .urls import bind_args, expand, has_args, is_inline, origin_host, render_raw, template_path
+from .urls import (
+    Hole,
+    Template,
+    bind_args,
+    expand,
+    has_args,
+    is_inline,
+    origin_host,
+    render_raw,
+    template_path,
+)
 
 _MEMO: LRUCache[str, tuple[Any, ...]] = LRUCache(maxsize=40_000)
 _LOCK = Lock()
@@ -50,7 +60,11 @@ def _resolve(path: str, facts: FileFacts, linker: Linker) -> tuple[list[Call], l
     ]
     for pending in facts.pending:
         resolved = linker.pending(path, pending)
-        if resolved is not None and not has_args(resolved[1]) and isinstance(resolved[0], str):
+        if (
+            resolved is not None
+            and not has_args(resolved[1])
+            and isinstance(resolved[0], str | tuple)
+        ):
             found.append((resolved[0], resolved[1], pending.line, resolved[2]))
     calls: list[Call] = []
     notices: list[Finding] = []
@@ -61,18 +75,35 @@ def _resolve(path: str, facts: FileFacts, linker: Linker) -> tuple[list[Call], l
             if has_args(linked):
                 continue  # its argument is the path: reported where the wrapper is called
         shapes = []
-        for template in expand(linked):  # a URL that takes several values: one call each
+        for verb, template in _alternatives(method, linked):  # one call per value of the URL
             if not is_inline(template):
                 shape = template_path(template) if template else None
-                shapes.append(shape and (*shape, origin_host(template)))
+                shapes.append(shape and (*shape, origin_host(template), verb))
         if None in shapes and (len(shapes) == 1 or not any(shapes)):
             notices.append(unresolved(path, line, client, render_raw(linked)))
         for shape in dict.fromkeys(s for s in shapes if s is not None):
-            verb = method if isinstance(method, str) else "*"
-            calls.append(Call(verb, shape[0], path, line, shape[1], client, shape[2]))
+            calls.append(Call(shape[3], shape[0], path, line, shape[1], client, shape[2]))
     for call in facts.unresolved:
         notices.append(unresolved(path, call.line, call.client, ""))
     return calls, notices
+
+
+_METHOD_END = Hole("\0method")  # where the method ends when expanded with the URL
+
+
+def _alternatives(method: Any, url: Template) -> list[tuple[str, Template]]:
+    """(method, url) per value a request takes. A method given as a template (`id ? 'PUT' :
+    'POST'`) is expanded with the URL, so that alternatives of one condition stay paired."""
+    if isinstance(method, str):
+        return [(method, t) for t in expand(url)]
+    if not isinstance(method, tuple):
+        return [("*", t) for t in expand(url)]
+    out = []
+    for joint in expand((*method, _METHOD_END, *url)):
+        end = joint.index(_METHOD_END) if _METHOD_END in joint else 0
+        verb = joint[0] if end == 1 and isinstance(joint[0], str) else "*"
+        out.append((verb.upper(), tuple(joint[end + 1 :])))
+    return out
 
 
 def unresolved(path: str, line: int, client: str, raw: str) -> Finding:

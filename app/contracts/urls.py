@@ -36,14 +36,19 @@ class Choice:
     branches): the URL is one call per alternative."""
 
     options: tuple[tuple[Any, ...], ...]
+    # The condition that picks the alternative (`id` in `id ? `/a/${id}` : '/a'`): pieces
+    # with the same key take the same alternative (the URL and the method of one request).
+    key: str = ""
 
 
 Piece = str | Hole | Arg | Ref | Choice
 MAX_CHOICES = 8  # alternatives of one URL: beyond, the piece is unknown
 
 
-def choice(options: list[Template]) -> Template:
+def choice(options: list[Template], key: str = "") -> Template:
     """One piece for several values; a single value is itself."""
+    if key and len(set(options)) > 1 and len(options) <= MAX_CHOICES:
+        return (Choice(tuple(options), key),)  # positions kept: they pair with other pieces
     unique = list(dict.fromkeys(options))
     if len(unique) == 1:
         return unique[0]
@@ -56,6 +61,21 @@ def expand(template: Template) -> list[Template]:
     """Every value a template can take (at most MAX_CHOICES)."""
     if not any(isinstance(p, Choice) for p in template):
         return [template]
+    keyed = next((p for p in template if isinstance(p, Choice) and p.key), None)
+    if keyed is not None:  # pieces of one condition take the same alternative
+        count = len(keyed.options)
+        found: list[Template] = []
+        for i in range(count):
+
+            def pick(p: Any, i: int = i) -> Template:
+                if not (isinstance(p, Choice) and p.key == keyed.key):
+                    return (p,)
+                return p.options[i] if len(p.options) == count else (Choice(p.options),)
+
+            found += expand(concat(*(pick(p) for p in template)))
+        if len(found) <= MAX_CHOICES:
+            return list(dict.fromkeys(found))
+        return [concat(*((Hole(""),) if isinstance(p, Choice) else (p,) for p in template))]
     out: list[Template] = [()]
     for piece in template:
         if isinstance(piece, Choice):
@@ -201,7 +221,7 @@ def map_pieces(template: Template, fn: Any) -> Template:
     parts: list[Template] = []
     for piece in template:
         if isinstance(piece, Choice):
-            parts.append(choice([map_pieces(o, fn) for o in piece.options]))
+            parts.append(choice([map_pieces(o, fn) for o in piece.options], piece.key))
         else:
             parts.append(fn(piece))
     return concat(*parts)
