@@ -177,6 +177,9 @@ def operations(
         if not isinstance(raw_path, str) or not isinstance(item, dict):
             continue
         path = normalize_route(prefix(base, raw_path))
+        rest = item.get("x-baton-wildcard")  # written by our own export: `{rest}` is the rest
+        if isinstance(rest, str) and path.endswith("/{}") and raw_path.endswith("{" + rest + "}"):
+            path = path[:-3] + "/{*}"
         shared = item.get("parameters") if isinstance(item.get("parameters"), list) else []
         path_line, offset = lines.get(("paths", raw_path), 0), 0
         if json_lines:
@@ -185,6 +188,11 @@ def operations(
             op = item.get(method)
             if not isinstance(op, dict):
                 continue
+            verb = method.upper()
+            if op.get("x-baton-any-method") is True:  # our export's way to say "any method"
+                if any(o.method == "*" and o.path == path for o in out[-8:]):
+                    continue
+                verb = "*"
             line = lines.get(("paths", raw_path, method), 0)
             if json_lines:
                 line, _ = json_lines.find(method, offset)
@@ -192,7 +200,7 @@ def operations(
                 _operation(
                     resolver,
                     doc,
-                    method.upper(),
+                    verb,
                     path,
                     prefix(base, raw_path),
                     line or path_line or 1,
