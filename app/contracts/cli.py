@@ -1,4 +1,4 @@
-"""`baton scan [PATH] [--base REF] [--config FILE] [--format text|json|sarif|markdown]`.
+"""`baton scan [PATH] [--base REF] [--config FILE] [--format text|json|sarif|markdown|openapi]`.
 
 Exit status: 0 no error findings, 1 error findings (with `--base`: new ones), 2 usage or input
 error.
@@ -36,7 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--config", metavar="FILE", help=f"config file (default: PATH/{CONFIG_PATH})"
     )
-    parser.add_argument("--format", choices=("text", "json", "sarif", "markdown"), default="text")
+    parser.add_argument(
+        "--format", choices=("text", "json", "sarif", "markdown", "openapi"), default="text"
+    )
     return parser
 
 

@@ -1,4 +1,5 @@
-"""Base vs head: endpoints removed while still called, and breaking OpenAPI changes."""
+"""Base vs head: endpoints removed while still called, and renamed ones (breaking OpenAPI
+changes are in breaking.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ from collections.abc import Sequence
 
 from .match import EndpointIndex, methods_match
 from .model import Call, Endpoint, Finding
-from .openapi import Field, Operation
 
 
 def removed_endpoints(
@@ -77,82 +77,3 @@ def renames(base: Sequence[Endpoint], head: Sequence[Endpoint]) -> dict[tuple[st
         if len(found) == 1:
             out[(ep.method, ep.path)] = next(iter(found.values()))
     return out
-
-
-def _describe(where: str, name: str) -> str:
-    return f"{where} field {name}" if where != "parameter" else f"parameter {name}"
-
-
-def _field_changes(
-    where: str,
-    base: dict[str, Field],
-    head: dict[str, Field],
-    removal_breaks: bool,
-    check_required: bool,
-) -> list[str]:
-    changes = []
-    for name, new in head.items():
-        old = base.get(name)
-        if check_required and new.required and (old is None or not old.required):
-            added = "new required" if old is None else "now required"
-            changes.append(f"{added} {_describe(where, name)}")
-        if old is None:
-            continue
-        if old.type and new.type and old.type != new.type:
-            changes.append(f"{_describe(where, name)} changed type from {old.type} to {new.type}")
-        if check_required and old.enum and new.enum:
-            removed = sorted(set(old.enum) - set(new.enum))
-            if removed:
-                changes.append(f"{_describe(where, name)} no longer accepts {', '.join(removed)}")
-    if removal_breaks:
-        for name in base:
-            if name not in head:
-                changes.append(f"{_describe(where, name)} was removed")
-    return changes
-
-
-def operation_changes(base: Operation, head: Operation) -> list[str]:
-    """Human-readable breaking changes from base to head of one operation."""
-    changes = _field_changes("parameter", base.params, head.params, False, True)
-    if head.body_required and not base.body_required:
-        changes.append("the request body is now required")
-    changes += _field_changes("request body", base.body, head.body, False, True)
-    changes += _field_changes("response", base.response, head.response, True, False)
-    return changes
-
-
-def breaking_changes(
-    base_ops: Sequence[tuple[str, Operation]],
-    head_ops: Sequence[tuple[str, Operation]],
-    calls: Sequence[Call],
-    base_path: str = "",
-) -> list[Finding]:
-    """(file, operation) pairs of both sides -> one finding per changed operation."""
-    base_by_key = {(op.method, op.path): op for _, op in base_ops}
-    findings = []
-    for file, op in head_ops:
-        old = base_by_key.get((op.method, op.path))
-        if old is None:
-            continue
-        changes = operation_changes(old, op)
-        if not changes:
-            continue
-        endpoint = Endpoint(op.method, op.path, file, op.line)
-        index = EndpointIndex([endpoint], base_path)
-        callers = [
-            c for c in calls if methods_match(c.method, op.method) and index.path_matches(c.path)
-        ]
-        where = f" Called from {callers[0].file}:{callers[0].line}." if callers else ""
-        findings.append(
-            Finding(
-                "breaking-change",
-                "error" if callers else "warning",
-                file,
-                op.line,
-                f"{op.method} {op.path}: {'; '.join(changes)}.{where} Keep the change "
-                "backward compatible (optional field, new version), or update every consumer.",
-                op.method,
-                op.path,
-            )
-        )
-    return findings

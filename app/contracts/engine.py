@@ -18,7 +18,7 @@ from cachetools import LRUCache
 
 from app.config import ContractsConfig
 
-from . import diff, match
+from . import breaking, diff, match
 from .documents import DocumentError, load_document
 from .facts import FileFacts, Notice
 from .file_routes import file_endpoints
@@ -253,7 +253,9 @@ def _result(head: Analysis, config: ContractsConfig, base: Analysis | None) -> S
     removed: list[Finding] = []
     if base is not None:
         removed = diff.removed_endpoints(base.endpoints, head.endpoints, calls, config.base_path)
-        findings += diff.breaking_changes(base.operations, head.operations, calls, config.base_path)
+        findings += breaking.breaking_changes(
+            base.operations, head.operations, calls, config.base_path
+        )
     removed_at = {(f.path, f.line, f.method, f.endpoint) for f in removed}
     findings += removed
     if head.endpoints and calls:

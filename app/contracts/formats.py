@@ -29,6 +29,7 @@ import re
 from collections import Counter
 from typing import Any
 
+from .export import openapi_export
 from .model import Finding, ScanResult
 from .sarif import sarif
 
@@ -64,7 +65,9 @@ def render(result: ScanResult, fmt: str, *, max_chars: int | None = None) -> str
         return render_markdown(result, max_chars or MARKDOWN_LIMIT)
     if fmt == "text":
         return render_text(result, max_chars)
-    raise ValueError(f"unknown format {fmt!r}: use text, json, sarif or markdown")
+    if fmt == "openapi":
+        return json.dumps(openapi_export(result), indent=2) + "\n"
+    raise ValueError(f"unknown format {fmt!r}: use text, json, sarif, markdown or openapi")
 
 
 def _finding_json(f: Finding, new: bool | None) -> dict[str, Any]:

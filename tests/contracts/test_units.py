@@ -6,7 +6,7 @@ import pytest
 
 from app.config import ContractsConfig
 from app.contracts import render, scan, select_paths
-from app.contracts.diff import operation_changes
+from app.contracts.breaking import operation_changes
 from app.contracts.documents import load_yaml
 from app.contracts.engine import _CACHE, extract
 from app.contracts.match import paths_match
