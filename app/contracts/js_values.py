@@ -72,7 +72,10 @@ class Evaluator:
             rest = value.get("...") if found is None else None
             return Arg(rest.index, prop, name=prop) if isinstance(rest, Arg) else found
         if isinstance(value, ClassBox):
-            return value.members.get(prop)
+            found = value.members.get(prop)
+            if found is None and isinstance(value.base, Ref):  # inherited from an import
+                return self.member(value.base, prop)
+            return found
         if isinstance(value, Ref):
             if value.name == "default" and prop == "default":  # tsc/babel: `routes_1.default`
                 return value
@@ -241,6 +244,18 @@ class Evaluator:
 
     def class_box(self, node: Node, scope: Scope, depth: int) -> ClassBox:
         box = ClassBox({})
+        heritage = next((c for c in node.named_children if c.type == "class_heritage"), None)
+        if heritage is not None and heritage.named_children:
+            clause = heritage.named_children[0]  # TS: extends_clause; JS: the expression
+            parent_node = (
+                clause.child_by_field_name("value") if clause.type == "extends_clause" else clause
+            )
+            parent = self.eval(parent_node, scope, depth + 1)
+            if isinstance(parent, ClassBox):  # members of a class of this file, then its own
+                box.members.update(parent.members)
+                box.base = parent.base
+            elif isinstance(parent, Ref):
+                box.base = parent
         body = node.child_by_field_name("body")
         inner = Scope(scope, self)
         inner.bind("this", box)
