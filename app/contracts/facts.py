@@ -36,6 +36,14 @@ class Wrapper:
 
 
 @dataclass(frozen=True, slots=True)
+class TemplateFn:
+    """A function that returns a URL built from its arguments, sending nothing itself
+    (`(id) => `/users/${id}``, orval's `getGetUserUrl`): called, its Args are filled."""
+
+    template: Template
+
+
+@dataclass(frozen=True, slots=True)
 class Forward:
     """A function that passes its path on to something imported (`get = p => request(p)`):
     resolved when linking, like a call to `target` with `args` (Arg pieces are the caller's)."""

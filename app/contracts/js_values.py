@@ -22,7 +22,7 @@ from .js_scope import (
     bind_params,
     import_value,
 )
-from .urls import Arg, Hole, Ref, choice, concat, join_base, strip_origin
+from .urls import Arg, Hole, Ref, choice, concat, join_base, map_pieces, strip_origin
 
 MAX_DEPTH = 40
 # Helpers that compilers wrap around `require()` (tsc, babel, esbuild).
@@ -401,10 +401,49 @@ class Evaluator:
             if isinstance(obj_value, RouterRef) and prop in _CHAINED:
                 return obj_value  # `Router().use('/api', api)`: the router, mounts applied
         if isinstance(target, Func):
-            return self.client_factory(target, depth)
+            made = self.client_factory(target, depth)
+            if made is None and arg_nodes:  # `getUserUrl(id)`: the URL it builds from `id`
+                formula = self.formula(target, depth)
+                if formula is not None:
+                    values = [self.eval(a, scope, depth + 1) for a in arg_nodes]
+                    return self.fill(formula, values, arg_nodes)
+            return made
         if isinstance(target, Ref):  # `Api().get(...)`: what an imported factory returns
-            return Ref(target.module, target.name + "()")
+            args = tuple(self.as_template(self.eval(a, scope, depth + 1), a) for a in arg_nodes[:8])
+            return Ref(target.module, target.name + "()", args)
         return None
+
+    def formula(self, func: Func, depth: int = 0) -> tuple[Any, ...] | None:
+        """The URL a function returns built from its parameters (as Args), if it returns one:
+        `(id) => `${BASE}/users/${id}``, `(base, qs) => qs ? `${base}?${qs}` : base`."""
+        body = func.node.child_by_field_name("body")
+        if body is None or depth > MAX_DEPTH:
+            return None
+        if body.type == "statement_block":
+            returned = [c for c in body.named_children if c.type == "return_statement"]
+            body = (
+                returned[-1].named_children[0] if returned and returned[-1].named_children else None
+            )
+        if body is None:
+            return None
+        inner = Scope(func.scope, self)
+        bind_params(func.node, inner, self)
+        value = self.eval(body, inner, depth + 1)
+        template = self.as_template(value, None) if isinstance(value, tuple | Arg) else None
+        if template is None or not any(isinstance(p, Arg) for p in template):
+            return None
+        return template
+
+    def fill(self, template: tuple[Any, ...], values: list[Any], nodes: list[Node]) -> Any:
+        """A formula's Args replaced by the values it is called with."""
+
+        def piece(p: Arg) -> tuple[Any, ...]:
+            if not 0 <= p.index < len(values):
+                return (Hole(p.name),)
+            value = self.member(values[p.index], p.prop) if p.prop else values[p.index]
+            return self.as_template(value, None if p.prop else nodes[p.index])
+
+        return map_pieces(template, lambda p: piece(p) if isinstance(p, Arg) else (p,))
 
     def client_factory(self, func: Func, depth: int = 0) -> Client | tuple[Any, ...] | None:
         """`() => axios.create({...})`: the client a factory function returns, if it returns one;

@@ -7,7 +7,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from .django_settings import EXPORT_KEY, is_settings_ref, settings_target
-from .facts import Client, FileFacts, Forward, Obj, PendingCall, RouterRef, Wrapper, forward_args
+from .facts import (
+    Client,
+    FileFacts,
+    Forward,
+    Obj,
+    PendingCall,
+    RouterRef,
+    TemplateFn,
+    Wrapper,
+    forward_args,
+)
 from .flask_restful import ResourceMethods
 from .model import Endpoint
 from .urls import (
@@ -203,7 +213,12 @@ class Linker:
             value, where, rest = self.lookup(file, p)
             if isinstance(value, tuple) and not rest and hops < _MAX_HOPS:
                 return self.template(where, value, hops + 1)
-            return (Hole(p.name.split(".")[-1]),)
+            if isinstance(value, TemplateFn) and not rest and hops < _MAX_HOPS:
+                # `appendQueryString(baseURL, qs)`: its URL with the caller's arguments
+                given = tuple(self.template(file, a, hops + 1) for a in p.args)
+                body = self.template(where, value.template, hops + 1)
+                return map_pieces(body, lambda a: _given(a, given) if isinstance(a, Arg) else (a,))
+            return (Hole(p.name.split(".")[-1].removesuffix("()")),)
 
         return map_pieces(template, piece)
 
@@ -353,6 +368,12 @@ class Linker:
             if isinstance(value, RouterRef) and not rest:
                 return where, value.name
         return None
+
+
+def _given(arg: Arg, given: tuple[Template, ...]) -> Template:
+    if 0 <= arg.index < len(given) and not arg.prop:
+        return given[arg.index]
+    return (Hole(arg.name),)
 
 
 def method_of(value: Any) -> Any:

@@ -28,6 +28,7 @@ class Arg:
 class Ref:
     module: str  # import specifier as written ("./config", "app.service.settings")
     name: str  # exported name, dotted for attributes ("environment.apiUrl")
+    args: tuple[Any, ...] = ()  # `f(a, b)` of an imported function: the arguments' templates
 
 
 @dataclass(frozen=True, slots=True)
