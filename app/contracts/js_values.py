@@ -398,6 +398,8 @@ class Evaluator:
                 )
             if isinstance(obj_value, RouteChain):
                 return obj_value
+            if isinstance(obj_value, Func) and prop == "bind":  # `api.request.bind(api)`
+                return obj_value
             if isinstance(obj_value, RouterRef) and prop in _CHAINED:
                 return obj_value  # `Router().use('/api', api)`: the router, mounts applied
         if isinstance(target, Func):
