@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 
 from .facts import FileFacts, MountDecl, RouteDecl, RouterDecl, RouterRef
+from .python_index import Index
 from .python_values import ModuleScope
 from .urls import Hole, Ref, Template
 
@@ -44,10 +45,10 @@ def _methods(node: ast.expr | None, default: str) -> list[str]:
     return [default] if node is None else ["*"]
 
 
-def extract_routes(tree: ast.Module, scope: ModuleScope, facts: FileFacts) -> None:
+def extract_routes(tree: ast.Module, scope: ModuleScope, facts: FileFacts, idx: Index) -> None:
     routers: dict[str, str] = {}  # local name -> framework
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Call):
+    for node in idx.assigns:
+        if isinstance(node.value, ast.Call):
             target = node.targets[0] if isinstance(node, ast.Assign) else node.target
             name = scope.symbol(target) if isinstance(target, ast.Name | ast.Attribute) else None
             kind = _callee_name(node.value.func)
@@ -64,7 +65,7 @@ def extract_routes(tree: ast.Module, scope: ModuleScope, facts: FileFacts) -> No
                         routers[name],
                     )
                 )
-    _restful_apis(tree, scope, routers, facts)
+    _restful_apis(idx, scope, routers, facts)
     # Flask-RESTful/MethodView classes: the HTTP methods they define
     resources = {
         cls.name: [
@@ -86,11 +87,12 @@ def extract_routes(tree: ast.Module, scope: ModuleScope, facts: FileFacts) -> No
         if returned is not None:
             facts.exports[name] = RouterRef(returned)
 
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            for deco in node.decorator_list:
-                _decorator(deco, scope, routers, framework, facts)
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+    decorators = {id(d) for func in idx.funcs for d in func.decorator_list}
+    for func in idx.funcs:
+        for deco in func.decorator_list:
+            _decorator(deco, scope, routers, framework, facts)
+    for node, _ in idx.calls:
+        if isinstance(node.func, ast.Attribute) and id(node) not in decorators:
             _call(node, scope, routers, framework, facts, resources)
 
 
@@ -191,10 +193,10 @@ def _call(
 
 
 def _restful_apis(
-    tree: ast.Module, scope: ModuleScope, routers: dict[str, str], facts: FileFacts
+    idx: Index, scope: ModuleScope, routers: dict[str, str], facts: FileFacts
 ) -> None:
     """`api = Api(app, prefix='/v1')` (Flask-RESTful): a router mounted on the app/blueprint."""
-    for node in ast.walk(tree):
+    for node in idx.assigns:
         if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)):
             continue
         target = scope.symbol(node.targets[0]) if len(node.targets) == 1 else None
