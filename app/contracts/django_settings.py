@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import ast
 
+from .python_index import Index
 from .urls import Ref
 
 SETTINGS_ENV = "DJANGO_SETTINGS_MODULE"
 EXPORT_KEY = "#django.settings"  # FileFacts.exports key: the module this file names
 
 
-def settings_module(tree: ast.Module) -> str | None:
+def settings_module(idx: Index) -> str | None:
     """The module a file names as `DJANGO_SETTINGS_MODULE`, if it sets a literal one."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call | ast.Assign) and (found := _named(node)) is not None:
+    nodes: list[ast.Call | ast.Assign] = [call for call, _ in idx.calls]
+    nodes += [a for a in idx.assigns if isinstance(a, ast.Assign)]
+    for node in nodes:
+        if (found := _named(node)) is not None:
             return found
     return None
 

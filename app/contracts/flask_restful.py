@@ -14,12 +14,13 @@ import ast
 from dataclasses import dataclass
 
 from .facts import FileFacts, MountDecl, Obj, RouteDecl, RouterDecl, RouterRef
+from .python_index import Index
 from .python_values import Context, ModuleScope, function_context
 from .urls import Hole, Ref, Template, choice
 
 HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options")
 METHODS_MEMBER = "__http_methods__"  # the Obj member of an exported class holding its methods
-_BASES = ("Resource", "MethodView")
+_RESTFUL_CALLS = ("add_resource", "init_app")
 _MAX_STATEMENTS = 5_000  # statements visited per function body when tracking assignments
 
 
@@ -64,11 +65,9 @@ def export_resources(resources: dict[str, tuple[str, ...]], facts: FileFacts) ->
             facts.exports[name] = Obj((*members, (METHODS_MEMBER, ResourceMethods(methods))))
 
 
-def declare_apis(
-    tree: ast.Module, scope: ModuleScope, routers: dict[str, str], facts: FileFacts
-) -> None:
+def declare_apis(idx: Index, scope: ModuleScope, routers: dict[str, str], facts: FileFacts) -> None:
     """`api = Api(app_or_bp, prefix='/v1')`: a router mounted on the app or blueprint."""
-    for node in ast.walk(tree):
+    for node in idx.assigns:
         if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)):
             continue
         target = scope.symbol(node.targets[0]) if len(node.targets) == 1 else None
@@ -88,16 +87,26 @@ def declare_apis(
 
 def add_resources(
     tree: ast.Module,
+    idx: Index,
     scope: ModuleScope,
     routers: dict[str, str],
     facts: FileFacts,
     resources: dict[str, tuple[str, ...]],
 ) -> None:
     """Every `add_resource` call and `api.init_app(app)` / `create_routes(api)` binding."""
+    apis = any(r.source == "flask" and r.name in routers for r in facts.routers)
+
+    def relevant(calls: list[ast.Call]) -> bool:
+        return apis or any(
+            isinstance(c.func, ast.Attribute) and c.func.attr in _RESTFUL_CALLS for c in calls
+        )
+
+    if not relevant([call for call, _ in idx.calls]):
+        return
     _Walker(scope, routers, facts, resources, None).block(tree.body, {})
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            _Walker(scope, routers, facts, resources, node).block(node.body, {})
+    for func in idx.funcs:
+        if relevant(idx.calls_in.get(id(func), [])):
+            _Walker(scope, routers, facts, resources, func).block(func.body, {})
 
 
 class _Walker:
@@ -117,7 +126,7 @@ class _Walker:
         self.facts = facts
         self.resources = resources
         self.func = func
-        self.params = function_context(func).params if func is not None else {}
+        self.params = function_context(func, []).params if func is not None else {}
         self.budget = _MAX_STATEMENTS
 
     def block(self, body: list[ast.stmt], env: dict[str, list[ast.expr]]) -> None:

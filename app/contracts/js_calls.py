@@ -160,10 +160,12 @@ class HttpCalls:
         return None
 
     def _client_call(self, client: Client, verb: str, args: list[Node], scope: Scope) -> Any:
-        values = [self.ev.eval(a, scope) for a in args]
         kind = client.kind
         if args and is_external(self.ev.text(args[0])):
             return None  # a literal URL of another host: not our API
+        # the URL argument, and the config only where the method is in it
+        wanted = 2 if not verb or kind == "fetch" or (verb == "request" and kind != "axios") else 1
+        values = [self.ev.eval(a, scope) for a in args[:wanted]]
         url: Any = values[0] if values else None
         method: Any = "*"
         if kind == "fetch" or (not verb and kind in ("axios", "ky")):

@@ -36,6 +36,18 @@ _FUNCS = {
 
 
 MAX_NODES = 1_500_000
+_INERT = {
+    "comment",
+    "type_annotation",
+    "type_arguments",
+    "type_parameters",
+    "interface_declaration",
+    "type_alias_declaration",
+    "import_statement",
+    "string",
+    "regex",
+    "jsx_text",
+}
 
 
 def extract_js(path: str, data: bytes) -> FileFacts:
@@ -67,6 +79,23 @@ class _TooBig(Exception):
     pass
 
 
+def _candidate(result: Any) -> Wrapper | Forward | None:
+    """What a function is when it makes this request: a Wrapper when its arguments give the URL
+    or method (or it is a generated method: its app call sites are where people act), a Forward
+    when it passes them to something imported."""
+    if isinstance(result, tuple):
+        method, url, client = result
+        if has_args(url) or isinstance(method, Arg) or client == "generated":
+            return Wrapper(method, url, client)
+    elif isinstance(result, PendingCall) and passes_path(result.args):
+        return Forward(result.target, result.args)
+    elif isinstance(result, PendingCall) and result.fallback is not None:
+        method, url, client = result.fallback
+        if client == "generated" and not has_args(url):
+            return Wrapper(method, url, client)
+    return None
+
+
 class _File(HttpCalls):
     def __init__(self, script: Script, facts: FileFacts) -> None:
         self.facts = facts
@@ -75,6 +104,8 @@ class _File(HttpCalls):
         self.analyzed: dict[int, Wrapper | Forward | None] = {}
         self.routers: set[str] = set()
         self.budget = MAX_NODES  # nodes visited, wrappers' bodies included: bounds the time
+        self.stack: list[int] = []  # functions the main walk is inside
+        self.first: dict[int, Wrapper | Forward] = {}  # their first request through an argument
 
     def _on_router(self, name: str, root: bool, row: int) -> None:
         if name not in self.routers:
@@ -119,6 +150,8 @@ class _File(HttpCalls):
             raise _TooBig
         for child in node.named_children:
             kind = child.type
+            if kind in _INERT or not child.named_child_count:
+                continue  # types, comments, names and literals hold no call
             if kind in _FUNCS:
                 self._walk_function(child, scope, visit)
             elif kind in ("class_declaration", "class"):
@@ -146,6 +179,9 @@ class _File(HttpCalls):
         body = node.child_by_field_name("body")
         if body is None:
             return
+        main = visit == self._visit
+        if main:  # the walk also tells what the function is: one walk of it, not two
+            self.stack.append(node.id)
         if body.type == "statement_block":
             declare(body, inner, self.ev)
             self._walk(body, inner, visit)
@@ -153,6 +189,9 @@ class _File(HttpCalls):
             if body.type in ("call_expression", "new_expression"):
                 visit(body, inner)
             self._walk(body, inner, visit)
+        if main:
+            self.stack.pop()
+            self.analyzed.setdefault(node.id, self.first.pop(node.id, None))
 
     def _assignment(self, expr: Node, scope: Scope) -> None:
         """`api.defaults.baseURL = X`: the instance's base changes."""
@@ -183,20 +222,10 @@ class _File(HttpCalls):
             scope.bind("this", func.this)
 
         def visit(call: Node, inner: Scope) -> None:
-            if found:
-                return
-            result = self.http(call, inner)
-            if isinstance(result, tuple):
-                method, url, client = result
-                if has_args(url) or isinstance(method, Arg) or client == "generated":
-                    # generated methods too: their app call sites are where people act
-                    found.append(Wrapper(method, url, client))
-            elif isinstance(result, PendingCall) and passes_path(result.args):
-                found.append(Forward(result.target, result.args))
-            elif isinstance(result, PendingCall) and result.fallback is not None:
-                method, url, client = result.fallback
-                if client == "generated" and not has_args(url):
-                    found.append(Wrapper(method, url, client))
+            if not found:
+                candidate = _candidate(self.http(call, inner))
+                if candidate is not None:
+                    found.append(candidate)
 
         wrapper_scope = Scope(scope, self.ev)
         bind_params(func.node, wrapper_scope, self.ev)
@@ -215,6 +244,9 @@ class _File(HttpCalls):
         if callee is not None and callee.type == "member_expression":
             express_call(node, callee, scope, self.ev, self.facts, self.line(node))
         result = self.http(node, scope)
+        if self.stack and (candidate := _candidate(result)) is not None:
+            for func in self.stack:
+                self.first.setdefault(func, candidate)
         if isinstance(result, PendingCall):
             # also when it passes its own argument on: a generated method takes no URL
             self.facts.pending.append(result)

@@ -447,6 +447,13 @@ class Evaluator:
 
         return map_pieces(template, lambda p: piece(p) if isinstance(p, Arg) else (p,))
 
+    def _not_a_factory(self, body: Node) -> bool:
+        """`(id) => api.get(...)` is a request, not a function returning a client or a constant:
+        worth no evaluation (every exported function is asked)."""
+        callee = body.child_by_field_name("function") if body.type == "call_expression" else None
+        prop = callee.child_by_field_name("property") if callee is not None else None
+        return prop is not None and self.text(prop) not in ("create", "extend")
+
     def client_factory(self, func: Func, depth: int = 0) -> Client | tuple[Any, ...] | None:
         """`() => axios.create({...})`: the client a factory function returns, if it returns one;
         or the constant it returns (`const apiBase = () => process.env.API || '/api'`)."""
@@ -460,7 +467,9 @@ class Evaluator:
                 if returned is not None and returned.named_children
                 else None
             )
-        value = self.eval(body, Scope(func.scope, self), depth + 1) if body is not None else None
+        if body is None or self._not_a_factory(body):
+            return None
+        value = self.eval(body, Scope(func.scope, self), depth + 1)
         params = func.node.child_by_field_name("parameters")
         takes_args = func.node.child_by_field_name("parameter") is not None or (
             params is not None and params.named_child_count > 0

@@ -59,6 +59,7 @@ class Linker:
         self.facts = facts
         self.touched: set[str] | None = None  # modules consulted, while a caller records them
         self._py_index: dict[str, list[str]] = {}
+        self._modules: dict[tuple[str, str, bool], str | None] = {}
         self.axios_base = next(
             (
                 (p, f.exports[AXIOS_DEFAULTS.module])
@@ -80,11 +81,14 @@ class Linker:
     # -- modules -----------------------------------------------------------------------------
 
     def resolve_module(self, importer: str, spec: str) -> str | None:
-        found = (
-            self._resolve_py(importer, spec)
-            if importer.endswith(".py")
-            else self._resolve_js(importer, spec)
-        )
+        # JS resolution depends on the importer's directory only: shared by its files
+        py = importer.endswith(".py")
+        key = (importer if py else posixpath.dirname(importer), spec, py)
+        if key in self._modules:
+            found = self._modules[key]
+        else:
+            found = self._resolve_py(importer, spec) if py else self._resolve_js(importer, spec)
+            self._modules[key] = found
         if found is not None and self.touched is not None:
             self.touched.add(found)
         return found

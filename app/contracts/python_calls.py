@@ -6,6 +6,7 @@ import ast
 
 from .django_settings import EXPORT_KEY, SETTINGS_ENV, settings_module
 from .facts import HTTP_METHODS, CallDecl, Client, FileFacts, Notice, PendingCall, Wrapper
+from .python_index import Index, index
 from .python_routes import extract_routes
 from .python_values import Context, ModuleScope, function_context
 from .urls import (
@@ -39,7 +40,8 @@ def extract_python(text: str) -> FileFacts:
             Notice("unparsable-file", 1, "Python source too deeply nested to parse")
         )
         return facts
-    scope = ModuleScope(tree)
+    idx = index(tree)  # the one walk of the tree
+    scope = ModuleScope(tree, idx.imports)
     for name, ref in scope.imports.items():
         facts.exports.setdefault(name, ref)
     for name in scope.classes:
@@ -57,11 +59,11 @@ def extract_python(text: str) -> FileFacts:
         found = scope.value(returned) or scope.obj(returned) if returned is not None else None
         if found is not None:
             facts.exports[name] = found
-    if SETTINGS_ENV in text and (named := settings_module(tree)) is not None:
+    if SETTINGS_ENV in text and (named := settings_module(idx)) is not None:
         facts.exports[EXPORT_KEY] = named
-    extract_routes(tree, scope, facts)
+    extract_routes(tree, scope, facts, idx)
     calls = _Calls(scope, facts)
-    calls.run(tree)
+    calls.run(idx)
     calls.exports(tree)
     return facts
 
@@ -74,22 +76,17 @@ class _Calls:
         self.wrappers: dict[str, Wrapper] = {}  # function name -> wrapper
         self.url_line = 0  # line of the URL argument of the last request read
 
-    def run(self, tree: ast.Module) -> None:
-        funcs = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
-        self._find_clients(tree)
+    def run(self, idx: Index) -> None:
+        self._contexts: dict[int, Context] = {}
+        self._find_clients(idx)
         for _ in range(3):  # wrappers calling wrappers: a few rounds reach a fixed point
             before = len(self.wrappers)
-            for func in funcs:
-                self._wrapper(func)
+            for func in idx.funcs:
+                self._wrapper(func, idx)
             if len(self.wrappers) == before:
                 break
-        inside = {id(n): func for func in funcs for n in ast.walk(func) if isinstance(n, ast.Call)}
-        contexts = {id(f): function_context(f) for f in funcs}
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Call):
-                continue
-            func = inside.get(id(node))
-            ctx = contexts[id(func)] if func is not None else Context()
+        for node, func in idx.calls:
+            ctx = self._context(func, idx) if func is not None else Context()
             self.url_line = 0
             found = self._http(node, ctx)
             line = self.url_line or node.lineno
@@ -132,18 +129,24 @@ class _Calls:
         rest = tuple(_holes(a) if a else None for a in args[1:])
         self.facts.pending.append(PendingCall(target, (), (first, *rest), node.lineno))
 
-    def _find_clients(self, tree: ast.Module) -> None:
-        for node in ast.walk(tree):
-            pairs: list[tuple[ast.expr, ast.expr]] = []
-            if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                pairs.append((node.targets[0], node.value))
-            elif isinstance(node, ast.With | ast.AsyncWith):
-                pairs += [(i.optional_vars, i.context_expr) for i in node.items if i.optional_vars]
-            for target, value in pairs:
-                client = self._client_value(value)
-                name = self.scope.symbol(target)
-                if client and isinstance(name, str):
-                    self.clients[name] = client
+    def _context(self, func: ast.FunctionDef | ast.AsyncFunctionDef, idx: Index) -> Context:
+        if id(func) not in self._contexts:
+            self._contexts[id(func)] = function_context(func, idx.assigns_in[id(func)])
+        return self._contexts[id(func)]
+
+    def _find_clients(self, idx: Index) -> None:
+        pairs: list[tuple[ast.expr, ast.expr]] = [
+            (node.targets[0], node.value)
+            for node in idx.assigns
+            if isinstance(node, ast.Assign) and len(node.targets) == 1
+        ]
+        for node in idx.withs:
+            pairs += [(i.optional_vars, i.context_expr) for i in node.items if i.optional_vars]
+        for target, value in pairs:
+            client = self._client_value(value)
+            name = self.scope.symbol(target)
+            if client and isinstance(name, str):
+                self.clients[name] = client
 
     def _client_value(self, node: ast.expr) -> Client | None:
         if not isinstance(node, ast.Call):
@@ -155,14 +158,15 @@ class _Calls:
             return Client(root, self.scope.value(base) or (Hole("base"),) if base else ())
         return None
 
-    def _wrapper(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        ctx = function_context(func)
-        for node in ast.walk(func):
-            if isinstance(node, ast.Call):
-                found = self._http(node, ctx)
-                if found and (has_args(found[1]) or isinstance(found[0], Arg)):
-                    self.wrappers[func.name] = Wrapper(found[0], found[1], found[2])
-                    return
+    def _wrapper(self, func: ast.FunctionDef | ast.AsyncFunctionDef, idx: Index) -> None:
+        if func.name in self.wrappers:
+            return
+        ctx = self._context(func, idx)
+        for node in idx.calls_in[id(func)]:
+            found = self._http(node, ctx)
+            if found and (has_args(found[1]) or isinstance(found[0], Arg)):
+                self.wrappers[func.name] = Wrapper(found[0], found[1], found[2])
+                return
 
     def _http(self, node: ast.Call, ctx: Context) -> tuple[object, Template, str] | None:
         """(method, url, client) when the call sends an HTTP request."""

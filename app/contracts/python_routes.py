@@ -6,6 +6,7 @@ import ast
 
 from .facts import FileFacts, MountDecl, RouteDecl, RouterDecl, RouterRef
 from .flask_restful import add_resources, declare_apis, export_resources, resource_methods
+from .python_index import Index
 from .python_values import ModuleScope
 from .urls import Hole, Ref, Template
 
@@ -45,10 +46,10 @@ def _methods(node: ast.expr | None, default: str) -> list[str]:
     return [default] if node is None else ["*"]
 
 
-def extract_routes(tree: ast.Module, scope: ModuleScope, facts: FileFacts) -> None:
+def extract_routes(tree: ast.Module, scope: ModuleScope, facts: FileFacts, idx: Index) -> None:
     routers: dict[str, str] = {}  # local name -> framework
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Call):
+    for node in idx.assigns:
+        if isinstance(node.value, ast.Call):
             target = node.targets[0] if isinstance(node, ast.Assign) else node.target
             name = scope.symbol(target) if isinstance(target, ast.Name | ast.Attribute) else None
             kind = _callee_name(node.value.func)
@@ -65,7 +66,7 @@ def extract_routes(tree: ast.Module, scope: ModuleScope, facts: FileFacts) -> No
                         routers[name],
                     )
                 )
-    declare_apis(tree, scope, routers, facts)
+    declare_apis(idx, scope, routers, facts)
     resources = resource_methods(tree)
     export_resources(resources, facts)
     framework = next(iter(routers.values()), "")
@@ -78,13 +79,14 @@ def extract_routes(tree: ast.Module, scope: ModuleScope, facts: FileFacts) -> No
         if returned is not None:
             facts.exports[name] = RouterRef(returned)
 
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            for deco in node.decorator_list:
-                _decorator(deco, scope, routers, framework, facts)
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+    decorators = {id(d) for func in idx.funcs for d in func.decorator_list}
+    for func in idx.funcs:
+        for deco in func.decorator_list:
+            _decorator(deco, scope, routers, framework, facts)
+    for node, _ in idx.calls:
+        if isinstance(node.func, ast.Attribute) and id(node) not in decorators:
             _call(node, scope, routers, framework, facts)
-    add_resources(tree, scope, routers, facts, resources)
+    add_resources(tree, idx, scope, routers, facts, resources)
 
 
 def _factory_router(scope: ModuleScope, name: str, routers: dict[str, str]) -> str | None:

@@ -41,7 +41,7 @@ class Context:
 
 
 class ModuleScope:
-    def __init__(self, tree: ast.Module) -> None:
+    def __init__(self, tree: ast.Module, nested_imports: list[ast.Import | ast.ImportFrom]) -> None:
         self.imports: dict[str, Ref] = {}
         self.modules: dict[str, str] = {}  # local name -> library ("requests", "httpx.Client")
         self.consts: dict[str, ast.expr] = {}
@@ -50,8 +50,9 @@ class ModuleScope:
         self._class_objs: dict[str, Obj | None] = {}
         for node in tree.body:
             self._top(node)
-        for node in ast.walk(tree):  # imports inside functions (Flask app factories)
-            if isinstance(node, ast.Import | ast.ImportFrom) and node not in tree.body:
+        top = {id(node) for node in tree.body}
+        for node in nested_imports:  # imports inside functions (Flask app factories)
+            if id(node) not in top:
                 before = dict(self.imports)
                 self._top(node)
                 self.imports.update(before)
@@ -310,14 +311,17 @@ def _name(node: ast.expr) -> str:
     return ""
 
 
-def function_context(func: ast.FunctionDef | ast.AsyncFunctionDef) -> Context:
+def function_context(
+    func: ast.FunctionDef | ast.AsyncFunctionDef, assigns: list[ast.Assign | ast.AnnAssign]
+) -> Context:
+    """Parameters as Args, and the values assigned anywhere inside (`assigns`, from the index)."""
     names = [a.arg for a in (*func.args.posonlyargs, *func.args.args)]
     if names and names[0] in ("self", "cls"):
         names = names[1:]
     params = {name: Arg(i, name=name) for i, name in enumerate(names)}
     params.update({a.arg: Arg(-1, a.arg, name=a.arg) for a in func.args.kwonlyargs})
     local: dict[str, list[ast.expr]] = {}
-    for node in ast.walk(func):
+    for node in assigns:
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target = node.targets[0]
             if isinstance(target, ast.Name) and target.id not in params:

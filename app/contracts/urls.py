@@ -191,6 +191,8 @@ def bind_args(template: Template) -> Template:
 
     `fetch(BASE + path)` and `fetch(`${base}/${url}`)` are wrappers, their callers give the path;
     `fetch('/items/' + id)` is a call of its own whose `id` is just a parameter."""
+    if not has_args(template):
+        return template
     before = ""
     for piece in template:
         if isinstance(piece, Arg):
