@@ -41,6 +41,8 @@ _BOUND_VERBS = {
     "axios": ("get", "post", "put", "patch", "delete", "head", "options"),
     "ky": ("get", "post", "put", "patch", "delete", "head"),
 }
+# What a function building a URL returns (a call, `await`, an object: something else).
+_URL_EXPRESSIONS = ("template_string", "binary_expression", "ternary_expression", "string")
 _CHAINED = ("use", "get", "post", "put", "patch", "delete", "all", "options", "head")
 _TRANSPARENT = {
     "parenthesized_expression",
@@ -426,8 +428,8 @@ class Evaluator:
             body = (
                 returned[-1].named_children[0] if returned and returned[-1].named_children else None
             )
-        if body is None:
-            return None
+        if body is None or body.type not in _URL_EXPRESSIONS:
+            return None  # `(id) => api.get(...)` sends a request: not a URL builder
         inner = Scope(func.scope, self)
         bind_params(func.node, inner, self)
         value = self.eval(body, inner, depth + 1)

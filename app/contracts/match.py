@@ -168,8 +168,16 @@ def provider_calls(
     if not hosts:
         return list(calls)
     index = EndpointIndex(endpoints, base_path)
-    reaching = {c.host for c in calls if index.path_matches(c.path)}
-    ours = reaching | _local_ours(hosts - reaching, reaching, endpoints)
+    reaching: set[str] = set()
+    for call in calls:  # one call reaching the provider is enough for its host
+        if call.host and call.host not in reaching and index.path_matches(call.path):
+            reaching.add(call.host)
+    unreached = hosts - reaching
+    if any(h.startswith(("localhost:", "{")) for h in unreached) and any(
+        not c.host and index.path_matches(c.path) for c in calls
+    ):
+        reaching.add("")  # relative calls show where the provider is
+    ours = reaching | _local_ours(unreached, reaching, endpoints)
     return [c for c in calls if not c.host or c.host in ours]
 
 
