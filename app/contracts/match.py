@@ -128,8 +128,7 @@ class EndpointIndex:
             found.extend(
                 ep
                 for ep in self._candidates(variant)
-                if (exact and ep not in self._partial)
-                or paths_match(variant, ep.path)
+                if (exact and ep not in self._partial) or paths_match(variant, ep.path)
             )
         return found
 
