@@ -51,7 +51,7 @@ class HttpCalls:
     ) -> tuple[Any, Template, str] | None:
         if arg_nodes and is_external(self.ev.text(arg_nodes[0])):
             return None  # the wrapper is given another host's URL
-        values = [self.ev.eval(a, scope) for a in arg_nodes]
+        values = [self._value(a, scope) for a in arg_nodes]
 
         def fill(piece: Arg) -> Any:
             value = values[piece.index] if 0 <= piece.index < len(values) else None
@@ -74,12 +74,20 @@ class HttpCalls:
 
     # -- calls -------------------------------------------------------------------------------
 
+    def _value(self, node: Node, scope: Scope) -> Any:
+        """An argument's value, evaluated once per call however many readers ask."""
+        key = node.id
+        if key not in self._args:
+            self._args[key] = self.ev.eval(node, scope)
+        return self._args[key]
+
     def http(self, node: Node, scope: Scope) -> tuple[Any, Template, str] | PendingCall | None:
         """(method, url, client) for an HTTP request, PendingCall for a call on an import."""
         callee = node.child_by_field_name("function")
         args_node = node.child_by_field_name("arguments")
         if callee is None or args_node is None or node.type != "call_expression":
             return None
+        self._args: dict[int, Any] = {}
         args = [a for a in args_node.named_children if a.type != "comment"]
         target = self.ev.eval(callee, scope)
         if (
@@ -132,7 +140,7 @@ class HttpCalls:
         for arg in args:
             if arg.type != "object":
                 continue
-            value = self.ev.eval(arg, scope)
+            value = self._value(arg, scope)
             if not isinstance(value, Obj):
                 continue
             method = _method(value.get("method") or value.get("type"), "")
@@ -165,7 +173,7 @@ class HttpCalls:
             return None  # a literal URL of another host: not our API
         # the URL argument, and the config only where the method is in it
         wanted = 2 if not verb or kind == "fetch" or (verb == "request" and kind != "axios") else 1
-        values = [self.ev.eval(a, scope) for a in args[:wanted]]
+        values = [self._value(a, scope) for a in args[:wanted]]
         url: Any = values[0] if values else None
         method: Any = "*"
         if kind == "fetch" or (not verb and kind in ("axios", "ky")):
@@ -206,7 +214,7 @@ class HttpCalls:
     def _arg(self, node: Node, scope: Scope, first: bool) -> Any:
         """An argument of a call on an import, as plain data; only the first (the path, or a
         config object) may still pass a wrapper's argument through."""
-        value = self.ev.eval(node, scope)
+        value = self._value(node, scope)
         if isinstance(value, Obj):
             return {
                 k: bind_args(v) if first else _holes(v)

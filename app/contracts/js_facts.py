@@ -216,6 +216,7 @@ class _File(HttpCalls):
         if key in self.analyzed:
             return self.analyzed[key]
         self.analyzed[key] = None  # recursion guard
+        memo, self.ev.memo = self.ev.memo, None  # other scopes: values of their own
         found: list[Wrapper | Forward] = []
         scope = Scope(func.scope, self.ev)
         if func.this is not None:
@@ -236,10 +237,18 @@ class _File(HttpCalls):
             elif body.type in ("call_expression", "new_expression"):
                 visit(body, wrapper_scope)
             self._walk(body, wrapper_scope, visit)
+        self.ev.memo = memo
         self.analyzed[key] = found[0] if found else None
         return self.analyzed[key]
 
     def _visit(self, node: Node, scope: Scope) -> None:
+        self.ev.memo = {}
+        try:
+            self._read_call(node, scope)
+        finally:
+            self.ev.memo = None
+
+    def _read_call(self, node: Node, scope: Scope) -> None:
         callee = node.child_by_field_name("function")
         if callee is not None and callee.type == "member_expression":
             express_call(node, callee, scope, self.ev, self.facts, self.line(node))

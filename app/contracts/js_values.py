@@ -60,6 +60,8 @@ class Evaluator:
     def __init__(self, source: bytes, on_router: Any) -> None:
         self.source = source
         self.on_router = on_router
+        # Values of the nodes of the one call being read (one scope): asked for several times
+        self.memo: dict[int, Any] | None = None
 
     def text(self, node: Node) -> str:
         return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
@@ -99,6 +101,15 @@ class Evaluator:
     def eval(self, node: Node | None, scope: Scope, depth: int = 0) -> Any:
         if node is None or depth > MAX_DEPTH:
             return None
+        memo = self.memo
+        if memo is None:
+            return self._eval(node, scope, depth)
+        key = node.id
+        if key not in memo:
+            memo[key] = self._eval(node, scope, depth)
+        return memo[key]
+
+    def _eval(self, node: Node, scope: Scope, depth: int) -> Any:
         kind = node.type
         if kind in _TRANSPARENT:
             inner = [

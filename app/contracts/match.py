@@ -75,12 +75,14 @@ class EndpointIndex:
         self.base_path = base_path.strip("/")
         self._root = _Node()
         self._rest: list[Endpoint] = []  # with a {*} segment: checked one by one
+        self._partial: set[Endpoint] = set()  # endpoints the trie alone cannot decide
         for ep in self.endpoints:
             if is_fallback(ep, self.endpoints):
                 continue
             segments = ep.path.strip("/").split("/")
             if "{*}" in segments:
                 self._rest.append(ep)
+                self._partial.add(ep)
                 continue
             node = self._root
             for seg in segments:
@@ -90,6 +92,8 @@ class EndpointIndex:
                 else:
                     node = node.children.setdefault(seg, _Node())
             node.endpoints.append(ep)
+            if any("{" in seg and seg != "{}" for seg in segments):
+                self._partial.add(ep)  # `v{}`: the trie let anything through, check it
 
     def _candidates(self, path: str) -> Iterable[Endpoint]:
         segments = path.strip("/").split("/")
@@ -122,7 +126,12 @@ class EndpointIndex:
                 variants.append(path.strip("/")[len(self.base_path) :] or "/")
         found: list[Endpoint] = []
         for variant in variants:
-            found.extend(ep for ep in self._candidates(variant) if paths_match(variant, ep.path))
+            exact = "{" not in variant  # the trie matched every literal segment already
+            found.extend(
+                ep
+                for ep in self._candidates(variant)
+                if (exact and ep not in self._partial) or paths_match(variant, ep.path)
+            )
         return found
 
 

@@ -177,10 +177,11 @@ def is_inline(template: Template) -> bool:
 
 
 def has_args(template: Template) -> bool:
-    return any(
-        isinstance(p, Arg) or (isinstance(p, Choice) and any(map(has_args, p.options)))
-        for p in template
-    )
+    for p in template:
+        kind = type(p)
+        if kind is Arg or (kind is Choice and any(map(has_args, p.options))):  # type: ignore[union-attr]
+            return True
+    return False
 
 
 _PATHY = re.compile(r"(path|url|uri|endpoint|route|resource|href)$", re.IGNORECASE)
@@ -219,7 +220,10 @@ def late_bound(template: Template) -> bool:
 
 def map_pieces(template: Template, fn: Any) -> Template:
     """Each piece replaced by the template `fn` gives for it, inside alternatives too."""
-    if not any(isinstance(p, Arg | Ref | Choice) for p in template):
+    for p in template:  # most templates are plain: literal text and holes
+        if type(p) is not str and type(p) is not Hole:
+            break
+    else:
         return template
     parts: list[Template] = []
     for piece in template:
