@@ -443,7 +443,11 @@ class Evaluator:
             return None  # `(id) => api.get(...)` sends a request: not a URL builder
         inner = Scope(func.scope, self)
         bind_params(func.node, inner, self)
-        value = self.eval(body, inner, depth + 1)
+        memo, self.memo = self.memo, None  # its own scope: values of its own
+        try:
+            value = self.eval(body, inner, depth + 1)
+        finally:
+            self.memo = memo
         template = self.as_template(value, None) if isinstance(value, tuple | Arg) else None
         if template is None or not any(isinstance(p, Arg) for p in template):
             return None
