@@ -139,7 +139,14 @@ def is_fallback(endpoint: Endpoint, endpoints: Sequence[Endpoint]) -> bool:
     """A catch-all at the root (`app.get('*')`, `/<path:path>`) next to other routes is the
     frontend's fallback page or a 404 handler: it answers no API call, and a call that reaches
     only it is drift."""
-    return endpoint.path == "/{*}" and any(ep.path != "/{*}" for ep in endpoints)
+    return (
+        endpoint.path == "/{*}"
+        and endpoint.source in _CODE_ROUTES  # a file-based `[...path]` handler is deliberate
+        and any(ep.path != "/{*}" for ep in endpoints)
+    )
+
+
+_CODE_ROUTES = ("express", "flask", "fastapi")
 
 
 def match_calls(

@@ -192,3 +192,14 @@ app.all('*', proxy)
 """
     result = scan({"backend/server.js": server, "frontend/src/shop.js": SHOP}, ContractsConfig())
     assert [f for f in result.findings if f.severity == "error"] == []
+
+
+def test_a_file_based_catch_all_at_the_root_is_a_handler_of_its_own() -> None:
+    files = {
+        "app/[...path]/route.ts": b"export async function GET(request) { return proxy(request) }\n",
+        "app/api/items/route.ts": b"export async function GET() { return Response.json([]) }\n",
+        "components/list.tsx": b"export const load = () => fetch('/reports/2024')\n",
+    }
+    result = scan(files, ContractsConfig())
+    assert ("GET", "/{*}") in {(e.method, e.path) for e in result.endpoints}
+    assert [f for f in result.findings if f.severity == "error"] == []
