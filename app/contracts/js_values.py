@@ -424,8 +424,10 @@ class Evaluator:
                     return self.fill(formula, values, arg_nodes)
             return made
         if isinstance(target, Ref):  # `Api().get(...)`: what an imported factory returns
-            args = tuple(self.as_template(self.eval(a, scope, depth + 1), a) for a in arg_nodes[:8])
-            return Ref(target.module, target.name + "()", args)
+            given = tuple(
+                self.as_template(self.eval(a, scope, depth + 1), a) for a in arg_nodes[:8]
+            )
+            return Ref(target.module, target.name + "()", given)
         return None
 
     def formula(self, func: Func, depth: int = 0) -> tuple[Any, ...] | None:

@@ -152,8 +152,8 @@ class Linker:
         if hops > _MAX_HOPS:
             return None, file, ()
         if file.endswith(".py") and is_settings_ref(ref):  # Django's `settings.X`
-            found = settings_target(file, ref, self.django_settings)
-            return self.lookup(*found, hops + 1) if found else (None, file, ())
+            settings = settings_target(file, ref, self.django_settings)
+            return self.lookup(*settings, hops + 1) if settings else (None, file, ())
         # `default().get`: calling a factory export gives the client it returns
         names = [n.removesuffix("()") for n in ref.name.split(".") if n]
         target = self.resolve_module(file, ref.module)

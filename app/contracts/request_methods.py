@@ -196,5 +196,6 @@ def _enclosing_if(node: Node) -> Node | None:
     parent = node.parent
     while parent is not None and parent.type in ("binary_expression", "parenthesized_expression"):
         current, parent = parent, parent.parent
-    is_if = parent is not None and parent.type == "if_statement"
-    return parent if is_if and parent.child_by_field_name("condition") == current else None
+    if parent is None or parent.type != "if_statement":
+        return None
+    return parent if parent.child_by_field_name("condition") == current else None

@@ -74,15 +74,15 @@ def _resolve(path: str, facts: FileFacts, linker: Linker) -> tuple[list[Call], l
             linked = bind_args(linked)
             if has_args(linked):
                 continue  # its argument is the path: reported where the wrapper is called
-        shapes = []
+        shapes: list[tuple[str, str, str, str] | None] = []
         for verb, template in _alternatives(method, linked):  # one call per value of the URL
             if not is_inline(template):
                 shape = template_path(template) if template else None
-                shapes.append(shape and (*shape, origin_host(template), verb))
+                shapes.append((*shape, origin_host(template), verb) if shape else None)
         if None in shapes and (len(shapes) == 1 or not any(shapes)):
             notices.append(unresolved(path, line, client, render_raw(linked)))
-        for shape in dict.fromkeys(s for s in shapes if s is not None):
-            calls.append(Call(shape[3], shape[0], path, line, shape[1], client, shape[2]))
+        for norm, raw, host, verb in dict.fromkeys(s for s in shapes if s is not None):
+            calls.append(Call(verb, norm, path, line, raw, client, host))
     for call in facts.unresolved:
         notices.append(unresolved(path, call.line, call.client, ""))
     return calls, notices
