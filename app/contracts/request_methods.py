@@ -10,6 +10,8 @@ the method tests that may answer another method, the method used as a key or pas
 
 from __future__ import annotations
 
+import re
+
 from tree_sitter import Node
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -25,7 +27,7 @@ class _Doubt(Exception):
 
 def handled_methods(root: Node, source: bytes, offset: int) -> tuple[tuple[str, int], ...] | None:
     """((METHOD, line), ...) in the order first seen, or None when unknown."""
-    if b".method" not in source:
+    if b"method" not in source:
         return None
     reader = _Reader(source, offset)
     try:
@@ -42,6 +44,7 @@ class _Reader:
         self.tested: dict[str, int] = {}  # `=== 'X'`, `case 'X'`, `[...].includes(method)`
         self.guard: dict[str, int] = {}  # `!== 'X'` and method lists given to a call
         self.positive_ifs: list[Node] = []  # `if (req.method === 'X')` statements
+        self.aliases: set[str] = set()  # `const { method } = req`, `const m = req.method`
         self.budget = _MAX_NODES
 
     def text(self, node: Node) -> str:
@@ -57,11 +60,41 @@ class _Reader:
             self.budget -= 1
             if self.budget < 0:
                 raise _Doubt
-            if current.type == "member_expression" and self._is_method(current):
+            if self._reads_method(current):
                 self._use(current)
+            elif current.type == "variable_declarator":
+                self._alias(current)
             elif current.type == "arguments":
                 self._method_list(current)
             stack.extend(reversed(current.named_children))
+
+    def _alias(self, declarator: Node) -> None:
+        """`const { method } = req` (the Next.js documentation's form)."""
+        pattern = declarator.child_by_field_name("name")
+        value = declarator.child_by_field_name("value")
+        if pattern is None or pattern.type != "object_pattern" or value is None:
+            return
+        if value.type != "identifier":
+            return
+        for item in pattern.named_children:
+            if item.type == "shorthand_property_identifier_pattern" and self.text(item) == "method":
+                self.aliases.add("method")
+            elif item.type == "pair_pattern":
+                key, target = item.child_by_field_name("key"), item.child_by_field_name("value")
+                named = key is not None and self.text(key) == "method"
+                if named and target is not None and target.type == "identifier":
+                    self.aliases.add(self.text(target))
+
+    def mentions(self, text: str) -> bool:
+        """Whether code reads the method (so that it answers no other one by itself)."""
+        return ".method" in text or any(
+            re.search(rf"\b{re.escape(alias)}\b", text) for alias in self.aliases
+        )
+
+    def _reads_method(self, node: Node) -> bool:
+        if node.type == "identifier":
+            return self.text(node) in self.aliases
+        return node.type == "member_expression" and self._is_method(node)
 
     def _is_method(self, node: Node) -> bool:
         prop = node.child_by_field_name("property")
@@ -127,13 +160,21 @@ class _Reader:
             if callee is not None and self.text(callee).startswith("console."):
                 return
             raise _Doubt  # passed on: a proxy or a dispatcher answers what it is given
-        if parent.type in ("subscript_expression", "pair", "variable_declarator"):
-            raise _Doubt  # `handlers[req.method]`, `{ method: req.method }`, `const m = ...`
+        if parent.type == "variable_declarator":
+            name = parent.child_by_field_name("name")
+            if name is not None and name.type == "identifier" and name != node:
+                self.aliases.add(self.text(name))  # `const m = req.method`: its uses are read
+                return
+            if name == node:
+                return  # the binding itself
+            raise _Doubt
+        if parent.type in ("subscript_expression", "pair"):
+            raise _Doubt  # `handlers[req.method]`, `{ method: req.method }`
 
     def _answers_nothing_else(self, alternative: Node) -> bool:
         """An `else` that is another method test or a 405 answers no other method."""
         text = self.text(alternative)
-        return "405" in text or ".method" in text
+        return "405" in text or self.mentions(text)
 
     def _switch(self, switch: Node) -> None:
         body = switch.child_by_field_name("body")
@@ -177,7 +218,7 @@ class _Reader:
                 following = block.named_children[_index(block, current) + 1 :]
                 for sibling in following:
                     text = self.text(sibling)
-                    if sibling.type != "comment" and ".method" not in text and "405" not in text:
+                    if sibling.type != "comment" and not self.mentions(text) and "405" not in text:
                         return True
             current = block
         return False

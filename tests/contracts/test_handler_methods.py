@@ -203,3 +203,51 @@ def test_a_file_based_catch_all_at_the_root_is_a_handler_of_its_own() -> None:
     result = scan(files, ContractsConfig())
     assert ("GET", "/{*}") in {(e.method, e.path) for e in result.endpoints}
     assert [f for f in result.findings if f.severity == "error"] == []
+
+
+DOCS_FORM = b"""export default async function handler(req, res) {
+  const { query, method } = req
+  switch (method) {
+    case 'GET':
+      return res.status(200).json({ id: query.id })
+    case 'PUT':
+      return res.status(200).json({ id: query.id })
+    default:
+      res.setHeader('Allow', ['GET', 'PUT'])
+      res.status(405).end(`Method ${method} Not Allowed`)
+  }
+}
+"""
+
+ALIASED = b"""export default function handler(req, res) {
+  const verb = req.method
+  if (verb === 'DELETE') {
+    return res.status(204).end()
+  }
+  return res.status(405).end()
+}
+"""
+
+SHADOWED = b"""export default function handler(req, res) {
+  const { method } = req.body
+  if (method === 'GET') {
+    return res.json(run(req.body))
+  }
+  return res.json(other(req.body))
+}
+"""
+
+
+def test_the_method_read_into_a_variable() -> None:
+    files = {
+        "pages/api/user/[id].ts": DOCS_FORM,
+        "pages/api/items/[id].js": ALIASED,
+        "pages/api/rpc.js": SHADOWED,
+    }
+    result = scan(files, ContractsConfig())
+    assert sorted((e.method, e.path, e.line) for e in result.endpoints) == [
+        ("*", "/api/rpc", 1),  # falls through to another answer
+        ("DELETE", "/api/items/{}", 3),
+        ("GET", "/api/user/{}", 4),
+        ("PUT", "/api/user/{}", 6),
+    ]
