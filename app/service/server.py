@@ -87,6 +87,7 @@ def create_app(
                 private_key=settings.private_key,
                 base_url=settings.github_api_url,
                 retry_base=min(1.0, settings.retry_base),
+                clock=clock,
             )
             dispatcher = Dispatcher(client, features, clock)
             worker = Worker(
