@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 STORE = web.AppKey("store", DeliveryStore)
 WORKER = web.AppKey("worker", Worker)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
-RECONCILER = web.AppKey("reconciler", "Reconciler")
+RECONCILER: web.AppKey[Reconciler] = web.AppKey("reconciler")
 
 
 class Reconciler:
