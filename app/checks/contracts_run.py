@@ -123,6 +123,7 @@ async def contracts(ctx: Context, pr: Json, runs: list[Json], *, rerun: bool = F
         conclusion=report.conclusion if last == 0 else None,
         output=report.output,
         annotations=batches[0] or None,
+        now=ctx.clock(),
     )
     run: Json = await ctx.gh.post(f"/repos/{ctx.repo}/check-runs", data=body)
     for i, batch in enumerate(batches[1:], start=1):
@@ -130,6 +131,7 @@ async def contracts(ctx: Context, pr: Json, runs: list[Json], *, rerun: bool = F
             conclusion=report.conclusion if i == last else None,
             output=report.output,
             annotations=batch,
+            now=ctx.clock(),
         )
         run = await ctx.gh.patch(f"/repos/{ctx.repo}/check-runs/{run['id']}", data=body)
     return run
