@@ -8,6 +8,7 @@ from pathlib import Path
 from gidgethub import routing
 
 from app.service.dispatch import Context, Features
+from app.service.github import Generations
 from app.service.server import DISPATCHER
 from tests.conftest import REPO, Stack, running_stack
 
@@ -122,3 +123,15 @@ async def test_a_check_run_written_joins_its_commits_list(tmp_path: Path) -> Non
         listed = [r async for r in ctx.gh.getiter(runs, iterable_key="check_runs")]
         assert [(r["id"], r["conclusion"]) for r in listed] == [(run["id"], "success")]
         assert gets(stack, mark, f"{REPO}/commits/{sha}/check-runs") == 1
+
+
+def test_a_forgotten_subject_never_looks_unchanged() -> None:
+    numbers = Generations(maxsize=2)
+    seen = numbers.of("acme/shop#1")
+    numbers.bump("acme/shop#2")
+    numbers.bump("acme/shop#3")
+    assert numbers.of("acme/shop#1") == seen  # never written: unchanged
+    first = numbers.bump("acme/shop#1")  # evicts #2
+    assert numbers.of("acme/shop#1") == first == numbers.latest
+    assert numbers.of("acme/shop#2") > first  # forgotten: above every number read before
+    assert numbers.of("acme/shop#3") < first and numbers.of(None) == 0

@@ -101,13 +101,19 @@ class Generations:
         self._numbers: OrderedDict[str, int] = OrderedDict()
         self._next = itertools.count(1)
         self._floor = 0
+        self._latest = 0
         self._maxsize = maxsize
+
+    @property
+    def latest(self) -> int:
+        """The number of the latest write: unchanged means no write since."""
+        return self._latest
 
     def of(self, subject: str | None) -> int:
         return 0 if subject is None else self._numbers.get(subject, self._floor)
 
     def bump(self, subject: str) -> int:
-        self._numbers[subject] = number = next(self._next)
+        self._numbers[subject] = number = self._latest = next(self._next)
         self._numbers.move_to_end(subject)
         if len(self._numbers) > self._maxsize:
             self._numbers.popitem(last=False)
@@ -133,8 +139,10 @@ class Memo:
 
     async def read(self, path: str, send: Callable[[], Awaitable[Answer]]) -> Answer:
         if not FACT.match(_bare(path)):
+            before = self._generations.latest
             answer = await send()
-            self._seed(path, answer)
+            if self._generations.latest == before:  # no write meanwhile: the items are current
+                self._seed(path, answer)
             return answer
         subject = _subject(_bare(path))
         number = self._generations.of(subject)
@@ -148,7 +156,10 @@ class Memo:
         self._pending[path] = future
         try:
             answer = await send()
-        except BaseException as exc:
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except Exception as exc:
             future.set_exception(exc)
             future.exception()  # marked retrieved: a lone reader raises it below
             raise
