@@ -3,11 +3,13 @@ per-delivery memo (one fetch per fact per delivery, the app's own writes seen)."
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+import pytest
 from gidgethub import routing
 
-from app.service.dispatch import Context, Features
+from app.service.dispatch import Context, Features, SingleFlight
 from app.service.github import Generations
 from app.service.server import DISPATCHER
 from tests.conftest import REPO, Stack, running_stack
@@ -135,3 +137,27 @@ def test_a_forgotten_subject_never_looks_unchanged() -> None:
     assert numbers.of("acme/shop#1") == first == numbers.latest
     assert numbers.of("acme/shop#2") > first  # forgotten: above every number read before
     assert numbers.of("acme/shop#3") < first and numbers.of(None) == 0
+
+
+async def test_single_flight_shares_one_call_among_concurrent_callers() -> None:
+    calls: list[str] = []
+    gate = asyncio.Event()
+
+    async def fetch(answer: str) -> str:
+        calls.append(answer)
+        await gate.wait()
+        if answer == "boom":
+            raise RuntimeError(answer)
+        return answer
+
+    flight: SingleFlight[str, str] = SingleFlight()
+    waiting = [asyncio.create_task(flight.run("config", lambda: fetch("yaml"))) for _ in range(10)]
+    await asyncio.sleep(0)  # let every caller join the one request
+    gate.set()
+    assert await asyncio.gather(*waiting) == ["yaml"] * 10 and calls == ["yaml"]
+    assert await flight.run("config", lambda: fetch("again")) == "again"  # done: asked anew
+    failing = [asyncio.create_task(flight.run("label", lambda: fetch("boom"))) for _ in range(3)]
+    results = await asyncio.gather(*failing, return_exceptions=True)
+    assert [str(r) for r in results] == ["boom"] * 3 and calls.count("boom") == 1
+    with pytest.raises(RuntimeError):  # a failure is not remembered either
+        await flight.run("label", lambda: fetch("boom"))
