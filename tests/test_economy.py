@@ -93,6 +93,8 @@ async def test_an_assignment_on_a_ticket_with_an_open_pr_reads_each_fact_once(
 
 
 async def test_a_push_to_a_pr_linking_one_ticket_costs_at_most_seven(tmp_path: Path) -> None:
+    """Before #8: 9 besides the blobs (the head's check runs listed twice, the issue read
+    twice)."""
     async with running_stack(tmp_path, files=dict(FILES)) as stack:
         await warm(stack)
         n = await ticket(stack)
@@ -107,9 +109,12 @@ async def test_a_push_to_a_pr_linking_one_ticket_costs_at_most_seven(tmp_path: P
         used = spent(stack, mark, blobs=False)
         print(f"\nsynchronize: {len(used)} requests besides blobs: {used}")
         assert len(used) <= 7, used
+        assert used.count(f"GET /issues/{n}") == 1, used
+        assert sum(1 for u in used if u.endswith("/check-runs") and u.startswith("GET")) == 1
 
 
 async def test_a_plain_claim_costs_at_most_five(tmp_path: Path) -> None:
+    """An agent assigned to a free ticket without a PR (5 before #8 too)."""
     async with running_stack(tmp_path) as stack:
         await warm(stack)
         n = await ticket(stack)
@@ -141,6 +146,8 @@ def _shared(requests: list[Request]) -> Counter[str]:
 async def test_a_burst_for_a_new_installation_shares_identity_token_config_and_labels(
     tmp_path: Path,
 ) -> None:
+    """100 new tickets in two repositories of one installation, delivered at once to a fresh
+    app. Before #8: `GET /app` twice, each config read twice, labels created twice (two 422)."""
     async with running_stack(tmp_path, workers=16) as stack:
         stack.sandbox.add_repo("acme/web", {})
         ann = stack.sandbox.person("ann")
