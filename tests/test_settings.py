@@ -362,3 +362,32 @@ async def test_serve_with_a_quoted_multi_line_pem_trace_and_commented_api_url(
     text = log.read_text()
     assert " INFO app.service.server [-] listening on 127.0.0.1:" in text  # text format
     assert SECRET not in text and sandbox.private_key.splitlines()[1] not in text
+
+
+def test_the_example_env_file_loads_and_says_the_defaults(
+    clean_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    example = (Path(__file__).resolve().parents[1] / ".env.example").read_text()
+    (clean_env / ".env").write_text(example)
+    (clean_env / "baton.private-key.pem").write_text(PEM)
+    settings = load_settings()
+    assert (settings.app_id, settings.webhook_secret, settings.private_key) == (
+        "123456", "change-me", PEM.strip(),
+    )  # fmt: skip
+    assert (settings.webhook_path, settings.host, settings.port) == (
+        "/api/github/webhooks", "0.0.0.0", 3000,
+    )  # fmt: skip
+    assert (settings.github_api_url, settings.db_path, settings.reconcile_interval) == (
+        "https://api.github.com", "baton.db", 900.0,
+    )  # fmt: skip
+    assert (settings.log_level, settings.log_format) == ("INFO", "text")
+    # Every name the example mentions, set or in a comment, is one that is read.
+    mentioned = {line.lstrip("# ").split("=")[0] for line in example.splitlines() if "=" in line}
+    assert {m for m in mentioned if m.isupper() and " " not in m} <= set(NAMES)
+
+
+def test_an_unreadable_env_file_is_a_settings_problem(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_bytes(b"WEBHOOK_SECRET=caf\xe9\n")
+    with pytest.raises(SettingsError) as err:
+        load_settings(_good(tmp_path), tmp_path / ".env")
+    assert err.value.problems == [f"{tmp_path / '.env'}: cannot read: not UTF-8"]
