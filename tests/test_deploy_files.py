@@ -129,9 +129,10 @@ def test_schema_and_parse_config_accept_and_refuse_the_same_values(
 
 @pytest.mark.parametrize("section", sorted(SECTIONS))
 def test_schema_and_parse_config_agree_on_sections_and_unknown_keys(section: str) -> None:
-    for document in [{section: v} for v in (None, {}, "x", [], 3)] + [
-        {section: {"no_such_key": 1}} if section != "agents" else {"no_such_section": 1}
-    ]:
+    values: list[Any] = [None, {}, "x", [], 3]
+    documents: list[dict[str, Any]] = [{section: v} for v in values]
+    documents.append({"no_such_section": 1} if section == "agents" else {section: {"nope": 1}})
+    for document in documents:
         problems = parse_config(yaml.safe_dump(document)).problems
         assert VALIDATOR.is_valid(document) == (not problems), (document, problems)
 
