@@ -8,6 +8,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -172,6 +173,17 @@ def test_the_action_scans_against_the_pr_base_and_uploads_sarif() -> None:
         "Fail on new error findings"
     )
     assert "exit-code == '1'" in steps["Fail on new error findings"]["if"]
+
+
+def test_every_input_and_step_the_action_refers_to_exists() -> None:
+    text = (ROOT / "action.yml").read_text()
+    action = _action()
+    ids = {step["id"] for step in action["runs"]["steps"] if "id" in step}
+    assert set(re.findall(r"\binputs\.([\w-]+)", text)) == set(action["inputs"])
+    assert set(re.findall(r"\bsteps\.([\w-]+)\.", text)) <= ids
+    outputs = re.findall(r"echo \"([\w-]+)=", text)
+    referenced = set(re.findall(r"steps\.scan\.outputs\.([\w-]+)", text))
+    assert referenced <= set(outputs) and set(action["outputs"]) <= set(outputs)
 
 
 def _scan_step(repo: Path, base: str, tmp_path: Path) -> tuple[int, dict[str, str], str]:
