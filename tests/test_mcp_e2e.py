@@ -119,7 +119,8 @@ async def test_two_agents_claim_refuse_hand_off_and_report_done(tmp_path: Path) 
 
             seen = await call(b, "get_ticket", number=first)
             held = {r["role"]: r for r in seen["roles"]}["backend"]
-            assert (held["holder"], held["note"], held["free"]) == (A, "taking the refund API", False)
+            assert (held["holder"], held["note"], held["free"]) == (A, "taking the refund API",
+                                                                    False)
             assert held["since"]
             assert [c["text"] for c in seen["criteria"]] == ["a refund endpoint", "a refund button"]
             work = await call(a, "get_my_workload")
@@ -233,7 +234,7 @@ async def test_contract_of_the_working_tree_without_network(tmp_path: Path, toke
     assert spec["document"]["openapi"] == "3.1.0"
     assert spec["source"] == "working tree"
     refund = spec["document"]["paths"]["/api/orders/{order_id}/refund"]["post"]
-    assert refund["x-baton-source"] == {"file": "api/orders.py", "line": 12, "framework": "fastapi"}
+    assert refund["x-baton-source"] == {"file": "api/orders.py", "line": 11, "framework": "fastapi"}
     assert refund["parameters"][0]["name"] == "order_id"
     expected = _scan_json(repo)
     assert [{k: v for k, v in f.items() if k != "new"} for f in drift["findings"]] == expected[

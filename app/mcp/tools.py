@@ -293,12 +293,13 @@ class Tools:
     async def _files_at(self, ref: str) -> tuple[dict[str, bytes], list[Finding], ContractsConfig]:
         """A commit's selected files through GitHub: one tree, the blobs (kept by SHA)."""
         gh = self.gh()
-        config = parse_config(await gh.file(CONFIG_PATH, ref))
-        cc = config.contracts
         tree = await gh.get(f"/repos/{gh.repo}/git/trees/{{+ref}}{{?recursive}}",
                             f"read the files at {ref}", {"ref": ref, "recursive": 1})  # fmt: skip
         entries = {e["path"]: (e["sha"], int(e.get("size") or 0))
                    for e in tree.get("tree") or [] if e.get("type") == "blob"}  # fmt: skip
+        # The config as `baton scan` of a checkout of `ref` reads it: the one at `ref`.
+        text = await gh.blob(entries[CONFIG_PATH][0]) if CONFIG_PATH in entries else None
+        cc = parse_config(text[: MAX_CONFIG_BYTES + 1] if text else None).contracts
         notices: list[Finding] = []
         wanted: dict[str, str] = {}
         for path in select_paths(list(entries), cc):
