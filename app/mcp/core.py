@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 from typing import Any
 
 from app.checks.verification import Mark
 from app.config import RepoConfig
 from app.contracts.model import Endpoint
+from app.tickets.claims import format_time, parse_time
 from app.tickets.commands import match_role
 from app.tickets.messages import STATUS_MARKER, StatusLabel
 from app.tickets.model import Ticket, is_ticket, parse_spec, roles_of
@@ -253,6 +255,13 @@ def command(
     if text:
         parts += ["--", text]
     return " ".join(parts)
+
+
+def second_before(stamp: str) -> str:
+    """`since` for the replies to a comment made at `stamp`: a second earlier, as GitHub's
+    `since` compares whole seconds and Baton may answer within the same one."""
+    when = parse_time(stamp)
+    return format_time(when - timedelta(seconds=1)) if when else ""
 
 
 def target(to: str | None) -> str:

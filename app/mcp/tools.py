@@ -235,7 +235,7 @@ class Tools:
             posted = await gh.comment(number, body)
         except (core.Refusal, GitHubError) as exc:
             raise _fail(exc) from None
-        cid, since = int(posted["id"]), str(posted.get("created_at") or "")
+        cid, since = int(posted["id"]), core.second_before(str(posted.get("created_at") or ""))
         start = self.clock()
         state: Json | None = None
         comments: list[Json] = []
@@ -310,10 +310,10 @@ class Tools:
                 notices.append(Finding("oversized-file", "notice", path, 1, why))
                 continue
             wanted[path] = sha
-        limit = asyncio.Semaphore(FETCHES)
+        fetching = asyncio.Semaphore(FETCHES)
 
         async def one(path: str, sha: str) -> tuple[str, bytes]:
-            async with limit:
+            async with fetching:
                 return path, await gh.blob(sha)
 
         files = dict(await asyncio.gather(*(one(p, s) for p, s in wanted.items())))
