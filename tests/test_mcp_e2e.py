@@ -3,8 +3,10 @@ driven by the SDK's own client over stdio, against the sandbox and the real app.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
+import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -13,11 +15,14 @@ from typing import Any
 
 import pytest
 from mcp import ClientSession
+from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from openapi_spec_validator import validate
 
+from app.mcp.server import build
+from app.mcp.tools import Tools
 from app.sandbox.server import Request
-from tests.conftest import REPO, Stack, running_stack
+from tests.conftest import REPO, Stack, free_port, running_stack
 from tests.test_tickets_e2e import violations
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -267,3 +272,80 @@ async def test_mismatches_of_a_ref_and_a_pr_through_github(tmp_path: Path) -> No
     assert of_pr["check_run"]["conclusion"] == "success"
     assert not any(f["new"] for f in of_pr["findings"])  # the fix adds no drift
     assert {r.status for r in repeated} == {304}
+
+
+async def tool_error(tools: Tools, tool: str, **arguments: Any) -> str:
+    """In process, through the SDK's client: the error text an agent would read."""
+    async with Client(build(tools)) as client:
+        result = await client.call_tool(tool, arguments)
+    assert result.is_error, result.structured_content
+    return " ".join(getattr(c, "text", "") for c in result.content)
+
+
+async def test_errors_say_what_to_do_next(tmp_path: Path) -> None:
+    async with running_stack(tmp_path, files={".github/baton.yml": b"tickets: {label: ticket}\n"}
+                             ) as stack:  # fmt: skip
+        maya = stack.sandbox.person("maya")
+        plain = maya.open_issue(REPO, "Not a ticket", SPEC)
+        closed = maya.open_issue(REPO, "Old", SPEC, ["ticket"])
+        maya.close(REPO, closed, "not_planned")
+        await stack.settle()
+        url, token = stack.sandbox.url, stack.sandbox.token_for(A)
+        no_token = await tool_error(Tools(None, REPO, url), "get_my_workload")
+        assert "GITHUB_TOKEN is not set" in no_token
+        assert "BATON_REPO=owner/name" in await tool_error(Tools(token, None, url), "list_tickets")
+        bad = await tool_error(Tools("ghp_revoked", REPO, url), "list_tickets")
+        assert "401 Bad credentials" in bad and "GITHUB_TOKEN" in bad
+        tools = Tools(token, REPO, url, str(tmp_path))
+        assert "labelled `ticket`" in await tool_error(tools, "get_ticket", number=plain)
+        assert "is closed" in await tool_error(
+            tools, "update_handoff_request", number=closed, action="claim")
+        assert "Not found" in await tool_error(tools, "get_ticket", number=99)
+        assert "status must be one of" in await tool_error(tools, "list_tickets", status="open")
+        assert "handoff needs `to`" in await tool_error(
+            tools, "update_handoff_request", number=closed, action="handoff")
+        assert "`ref` or `pr`, not both" in await tool_error(
+            tools, "get_mismatches", ref="main", pr=1)
+
+
+async def test_a_claim_the_app_does_not_answer_times_out_and_says_so(tmp_path: Path) -> None:
+    async with running_stack(tmp_path) as stack:
+        maya = stack.sandbox.person("maya")
+        number = maya.open_issue(REPO, "Refunds", SPEC)
+        await stack.settle()
+        stack.sandbox.webhook_url = None  # the App hears nothing more
+        ticks = iter(range(0, 10_000, 10))  # each reading of the clock: 10 s later
+        tools = Tools(stack.sandbox.token_for(A), REPO, stack.sandbox.url, str(tmp_path),
+                      wait=30, clock=lambda: float(next(ticks)))  # fmt: skip
+        async with Client(build(tools)) as client:
+            result = await client.call_tool(
+                "update_handoff_request", {"number": number, "action": "claim"})
+        out = result.structured_content or {}
+        assert out["outcome"] == "timeout" and "after 30 s" in out["reason"]
+        assert out["comment_url"].endswith(f"/issues/{number}#issuecomment-"
+                                           f"{max(stack.sandbox.world.repos[REPO].comments)}")
+        assert comments_by(stack, A) == ["/claim"]
+
+
+async def test_streamable_http_serves_the_same_tools(tmp_path: Path) -> None:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app", "mcp", "--http", f"127.0.0.1:{port}"], cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "BATON_REPO": "acme/shop"},
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        names: set[str] = set()
+        for _ in range(100):  # until it listens
+            try:
+                async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+                    names = {t.name for t in (await client.list_tools()).tools}
+                    result = await client.call_tool("get_my_workload", {})
+                break
+            except Exception:  # not listening yet
+                await asyncio.sleep(0.1)
+        assert "update_handoff_request" in names and len(names) == 6
+        assert result.is_error and "GITHUB_TOKEN is not set" in str(result.content)
+    finally:
+        server.terminate()
+        server.wait(10)
