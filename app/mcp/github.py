@@ -54,6 +54,8 @@ class AgentGitHub:
                 "GitHub refused GITHUB_TOKEN (401 Bad credentials): set GITHUB_TOKEN to a valid "
                 f"token of the agent's account, with Issues read/write on {self.repo}."
             )
+        if status in (403, 429) and "rate limit" in str(exc).lower():
+            return GitHubError(f"GitHub's secondary rate limit was hit ({exc}); wait a minute.")
         if status == 403:
             return GitHubError(
                 f"No permission to {doing} on {self.repo} (403): the token needs Issues "
