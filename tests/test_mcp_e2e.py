@@ -254,14 +254,21 @@ async def test_mismatches_of_a_ref_and_a_pr_through_github(tmp_path: Path) -> No
         dev = stack.sandbox.person(A, "Bot")
         fixed = FRONTEND.replace(b"/cancel", b"/refund")
         pr = dev.open_pr(REPO, "Fix the call", "Refs #1", "fix", {"web/src/api.ts": fixed})
+        worse = FRONTEND + b"export const ship = (id: string) => fetch(`/api/ship/${id}`);\n"
+        bad = dev.open_pr(REPO, "Shipping", "Refs #1", "ship", {"web/src/api.ts": worse})
         await stack.settle()
         async with agent(stack, A, tmp_path) as a:
             on_main = await call(a, "get_mismatches", ref="main")
             of_pr = await call(a, "get_mismatches", pr=pr)
+            of_bad = await call(a, "get_mismatches", pr=bad, new_only=True)
             spec = await call(a, "get_api_spec", ref="main")
             mark = len(stack.sandbox.requests)
             assert await call(a, "get_mismatches", ref="main") == on_main
             repeated = by(stack.requests_since(mark), A)
+            # The default branch moves (a push adding drift): the next read sees it.
+            repo = stack.sandbox.world.repos[REPO]
+            stack.sandbox.world.commit(repo, "main", {"web/src/api.ts": worse}, "push")
+            moved = await call(a, "get_mismatches", ref="main")
     validate(spec["document"])
     main_tree = _scan_json(_checkout(tmp_path / "main", FILES))
     assert [{k: v for k, v in f.items() if k != "new"} for f in on_main["findings"]] == main_tree[
@@ -272,6 +279,12 @@ async def test_mismatches_of_a_ref_and_a_pr_through_github(tmp_path: Path) -> No
     assert of_pr["check_run"]["conclusion"] == "success"
     assert not any(f["new"] for f in of_pr["findings"])  # the fix adds no drift
     assert {r.status for r in repeated} == {304}
+    assert [(f["code"], f["endpoint"], f["new"]) for f in of_bad["findings"]] == [
+        ("unknown-endpoint", "/api/ship/{}", True)
+    ]
+    assert of_bad["check_run"]["conclusion"] == "failure" and of_bad["base"].startswith("base ")
+    assert len(moved["findings"]) == len(on_main["findings"]) + 1
+    assert any(f["endpoint"] == "/api/ship/{}" for f in moved["findings"])
 
 
 async def tool_error(tools: Tools, tool: str, **arguments: Any) -> str:
