@@ -5,7 +5,6 @@ defaults, the status JSON, slash commands, MCP tools)."""
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +17,8 @@ from app import cli
 from app.checks.check_runs import OURS
 from app.config import DEFAULT, RepoConfig, parse_config
 from app.features import FEATURES
+from app.mcp.server import build
+from app.mcp.tools import Tools
 from app.service.server import create_app
 from app.service.settings import Settings
 from app.tickets.claims import Claim
@@ -36,7 +37,6 @@ SPEC_MCP_TOOLS = {
     "get_api_spec",
     "get_mismatches",
 }
-HAS_MCP = importlib.util.find_spec("app.mcp") is not None
 
 
 def section(title: str) -> str:
@@ -86,11 +86,7 @@ def test_the_commands_are_the_command_lines(capsys: pytest.CaptureFixture[str]) 
     usage = re.search(r"\{([a-z,]+)\}", capsys.readouterr().err)
     assert usage, "the usage line lists no commands"
     commands = set(usage[1].split(","))
-    documented = set(names("Commands"))
-    if HAS_MCP:
-        assert documented == commands
-    else:  # the MCP server is not there yet: its command is SPEC 10's
-        assert documented - {"mcp"} == commands and "mcp" in documented
+    assert set(names("Commands")) == commands
 
 
 def test_the_http_endpoints_are_the_servers(tmp_path: Path) -> None:
@@ -197,21 +193,15 @@ def test_the_slash_commands_are_the_parsers() -> None:
 async def test_the_mcp_tools_are_spec_10s_and_the_servers() -> None:
     documented = set(names("MCP tools"))
     assert documented == SPEC_MCP_TOOLS
-    if not HAS_MCP:
-        return  # no server yet to compare with: the SPEC's list stands
-    # The SDK's server (FastMCP in mcp 1.x, MCPServer in 2.x) lists its tools with `list_tools`.
-    servers = []
-    for module in ("app.mcp", "app.mcp.server", "app.mcp.tools"):
-        if importlib.util.find_spec(module) is not None:
-            loaded = importlib.import_module(module)
-            servers += [
-                v for v in vars(loaded).values()
-                if not isinstance(v, type) and callable(getattr(v, "list_tools", None))
-            ]  # fmt: skip
-    assert servers, "app.mcp has no MCP server object (with `list_tools`) to compare with"
-    listed = await servers[0].list_tools()
-    tools = {tool.name for tool in getattr(listed, "tools", listed)}
-    assert tools == documented
+    server = build(Tools(None, None))  # no token, no repository: listing needs neither
+    assert {tool.name for tool in await server.list_tools()} == documented
+
+
+def test_the_mcp_servers_variables_are_the_ones_it_reads() -> None:
+    source = (ROOT / "app" / "mcp" / "server.py").read_text(encoding="utf-8")
+    read = set(re.findall(r"environ\.get\(\s*\"([A-Z][A-Z0-9_]+)\"", source))
+    documented = set(re.findall(r"`([A-Z][A-Z0-9]*_[A-Z0-9_]+)`", section("MCP tools")))
+    assert read and documented == read
 
 
 def test_the_readme_links_inside_the_repository_and_to_the_reference() -> None:
