@@ -56,7 +56,8 @@ class Evaluator:
         # Values of the nodes of the one call being read (one scope): asked for several times
         self.memo: dict[int, Any] | None = None
 
-    def text(self, node: Node) -> str:
+    def text(self, node: Node | None) -> str:
+        assert node is not None  # a field the grammar always fills
         return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
     def new_router(self, name: str, value: NewRouter, node: Node | None) -> RouterRef:

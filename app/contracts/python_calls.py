@@ -70,8 +70,8 @@ class _Calls:
                 self._wrapper(func, idx)
             if len(self.wrappers) == before:
                 break
-        for node, func in idx.calls:
-            ctx = self._context(func, idx) if func is not None else Context()
+        for node, within in idx.calls:
+            ctx = self._context(within, idx) if within is not None else Context()
             found = self._http(node, ctx)
             if found is None:
                 self._pending(node, ctx)
@@ -79,7 +79,7 @@ class _Calls:
             method, url, client = found
             if has_args(url) or isinstance(method, Arg):
                 continue  # inside a wrapper: reported where the wrapper is called
-            decl = CallDecl(method, url, node.lineno, client)
+            decl = CallDecl(str(method), url, node.lineno, client)
             (self.facts.calls if url else self.facts.unresolved).append(decl)
 
     def exports(self, tree: ast.Module) -> None:

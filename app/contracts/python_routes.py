@@ -91,9 +91,9 @@ def extract_routes(tree: ast.Module, scope: ModuleScope, facts: FileFacts, idx: 
     for func in idx.funcs:
         for deco in func.decorator_list:
             _decorator(deco, scope, routers, framework, facts)
-    for node, _ in idx.calls:
-        if isinstance(node.func, ast.Attribute) and id(node) not in decorators:
-            _call(node, scope, routers, framework, facts, resources)
+    for call, _ in idx.calls:
+        if isinstance(call.func, ast.Attribute) and id(call) not in decorators:
+            _call(call, scope, routers, framework, facts, resources)
 
 
 def _factory_router(scope: ModuleScope, name: str, routers: dict[str, str]) -> str | None:
@@ -173,10 +173,10 @@ def _call(
         )
     elif attr == "add_resource" and len(node.args) >= 2:  # Flask-RESTful: methods of the class
         resource = node.args[0].id if isinstance(node.args[0], ast.Name) else ""
-        for path_node in node.args[1:]:
+        for path_arg in node.args[1:]:
             for method in resources.get(resource, ["*"]):
                 facts.routes.append(
-                    RouteDecl(owner, method, _path(scope, path_node), node.lineno, "flask")
+                    RouteDecl(owner, method, _path(scope, path_arg), node.lineno, "flask")
                 )
     elif attr in ("add_url_rule", "add_api_route") and (node.args or _kwarg(node, "rule")):
         path_node = node.args[0] if node.args else _kwarg(node, "rule")

@@ -56,16 +56,16 @@ def _resolve(path: str, facts: FileFacts, linker: Linker) -> tuple[list[Call], l
     notices: list[Finding] = []
     for method, url, line, client in found:
         linked = linker.template(path, url)
-        shapes = []
+        shapes: list[tuple[str, str, str] | None] = []
         for template in expand(linked):  # a URL that takes several values: one call each
             if not is_inline(template):
                 shape = template_path(template) if template else None
-                shapes.append(shape and (*shape, origin_host(template)))
+                shapes.append((shape[0], shape[1], origin_host(template)) if shape else None)
         if None in shapes and (len(shapes) == 1 or not any(shapes)):
             notices.append(unresolved(path, line, client, render_raw(linked)))
-        for shape in dict.fromkeys(s for s in shapes if s is not None):
+        for norm, raw, host in dict.fromkeys(s for s in shapes if s is not None):
             verb = method if isinstance(method, str) else "*"
-            calls.append(Call(verb, shape[0], path, line, shape[1], client, shape[2]))
+            calls.append(Call(verb, norm, path, line, raw, client, host))
     for call in facts.unresolved:
         notices.append(unresolved(path, call.line, call.client, ""))
     return calls, notices
