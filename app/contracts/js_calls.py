@@ -106,7 +106,11 @@ class HttpCalls:
         if isinstance(target, Forward):
             given = tuple(self._arg(a, scope, i == 0) for i, a in enumerate(args))
             return PendingCall(target.target, (), forward_args(target.args, given), self.line(node))
-        config = self._request_config(args, scope)
+        verb = ""
+        if callee.type == "member_expression":
+            prop = callee.child_by_field_name("property")
+            verb = self.ev.text(prop) if prop is not None else ""
+        config = self._request_config(args, scope, verb if verb in HTTP_METHODS else "")
         if isinstance(target, Ref | Forward) and args and is_external(self.ev.text(args[0])):
             return None
         if isinstance(target, Ref):
@@ -128,16 +132,19 @@ class HttpCalls:
                 return self._client_call(owner, verb, args, scope)
         return None
 
-    def _request_config(self, args: list[Node], scope: Scope) -> tuple[Any, Template, str] | None:
+    def _request_config(
+        self, args: list[Node], scope: Scope, verb: str = ""
+    ) -> tuple[Any, Template, str] | None:
         """`__request(OpenAPI, { method: "GET", url: "/api/v1/items/{id}" })` (generated clients,
-        `$.ajax`): an object literal with a literal HTTP method and a url is a request."""
+        `$.ajax`): an object literal with a literal HTTP method and a url is a request; so is
+        `client.post({ url: '/api/v1/users/' })` (hey-api), the method being the verb."""
         for arg in args:
             if arg.type != "object":
                 continue
             value = self._value(arg, scope)
             if not isinstance(value, Obj):
                 continue
-            method = _method(value.get("method") or value.get("type"), "")
+            method = _method(value.get("method") or value.get("type"), verb.upper())
             url = value.get("url") or value.get("path") or value.get("endpoint")
             if (
                 isinstance(method, str)

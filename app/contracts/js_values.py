@@ -203,7 +203,11 @@ class Evaluator:
         left_node, right_node = node.child_by_field_name("left"), node.child_by_field_name("right")
         left = self.eval(left_node, scope, depth + 1)
         if operator in ("||", "??"):
-            return left if left is not None else self.eval(right_node, scope, depth + 1)
+            if left is not None and not isinstance(left, Arg):
+                return left
+            right = self.eval(right_node, scope, depth + 1)
+            # `(options.client ?? client).post(..)`: the default client, not the caller's option
+            return right if left is None or isinstance(right, Client) else left
         if operator != "+":
             return None
         right = self.eval(right_node, scope, depth + 1)
