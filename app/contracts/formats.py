@@ -1,4 +1,4 @@
-"""Render a ScanResult as text, JSON, SARIF 2.1.0 or Markdown.
+"""Render a ScanResult as text, JSON, SARIF 2.1.0 (sarif.py), Markdown or OpenAPI (export.py).
 
 JSON schema (`--format json`, version 1; keys are stable, new keys may be added):
 
@@ -18,8 +18,10 @@ JSON schema (`--format json`, version 1; keys are stable, new keys may be added)
 `method` is upper case or "*" (any/unknown); `path` is normalised (parameters as `{}`, no
 query string, no trailing slash); `key` identifies a finding across scans (no line number).
 Finding codes: unknown-endpoint, method-not-allowed, removed-endpoint (error);
-breaking-change (error when called, else warning); unused-endpoint, unresolved-call,
-oversized-file, unparsable-file, invalid-encoding, invalid-path, too-many-files (notice).
+breaking-change (error at each calling line, else warning); trailing-slash (warning);
+unused-endpoint, unresolved-call, partially-resolved, oversized-file, unparsable-file,
+invalid-encoding, invalid-path, too-many-files (notice). Calls also carry "host"; with a base,
+each finding has "new" (bool) and the summary "new": {"errors", "warnings", "notices"}.
 """
 
 from __future__ import annotations

@@ -106,7 +106,11 @@ class HttpCalls:
         if isinstance(target, Forward):
             given = tuple(self._arg(a, scope, i == 0) for i, a in enumerate(args))
             return PendingCall(target.target, (), forward_args(target.args, given), self.line(node))
-        config = self._request_config(args, scope)
+        verb = ""
+        if callee.type == "member_expression":
+            prop = callee.child_by_field_name("property")
+            verb = self.ev.text(prop) if prop is not None else ""
+        config = self._request_config(args, scope, verb if verb in HTTP_METHODS else "")
         if isinstance(target, Ref | Forward) and args and is_external(self.ev.text(args[0])):
             return None
         if isinstance(target, Ref):
@@ -126,17 +130,15 @@ class HttpCalls:
             verb = self.ev.text(callee.child_by_field_name("property"))
             if isinstance(owner, Client):
                 return self._client_call(owner, verb, args, scope)
-            if verb in HTTP_METHODS and args:  # `(options.client ?? client).post({url})`
-                return self._request_config(args[:1], scope, verb.upper())
         return None
 
     def _request_config(
         self, args: list[Node], scope: Scope, verb: str = ""
     ) -> tuple[Any, Template, str] | None:
         """`__request(OpenAPI, { method: "GET", url: "/api/v1/items/{id}" })` (generated clients,
-        `$.ajax`): an object literal with a literal HTTP method and a url is a request. With the
-        method in the callee (hey-api's `client.post({ url: '/api/v1/login' })`), the url must
-        be a path."""
+        `$.ajax`): an object literal with a literal HTTP method and a url is a request; so is
+        `client.post({ url: '/api/v1/users/' })` (hey-api), the method being the verb, when
+        the url is a path (`cache.get({ url: key })` is not a request)."""
         for arg in args:
             if arg.type != "object":
                 continue
@@ -145,10 +147,10 @@ class HttpCalls:
                 continue
             method = _method(value.get("method") or value.get("type"), "")
             url = value.get("url") or value.get("path") or value.get("endpoint")
-            if verb:
+            if not method and verb:
                 url = value.get("url")
-                is_path = isinstance(url, tuple) and bool(url) and str(url[0]).startswith("/")
-                method = verb if is_path and not method else ""
+                first = url[0] if isinstance(url, tuple) and url else None
+                method = verb.upper() if isinstance(first, str) and first.startswith("/") else ""
             if (
                 isinstance(method, str)
                 and method.lower() in HTTP_METHODS

@@ -63,7 +63,8 @@ class Evaluator:
         # Values of the nodes of the one call being read (one scope): asked for several times
         self.memo: dict[int, Any] | None = None
 
-    def text(self, node: Node) -> str:
+    def text(self, node: Node | None) -> str:
+        assert node is not None  # a field the grammar always fills
         return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
     def new_router(self, name: str, value: NewRouter, node: Node | None) -> RouterRef:
@@ -220,7 +221,11 @@ class Evaluator:
         left_node, right_node = node.child_by_field_name("left"), node.child_by_field_name("right")
         left = self.eval(left_node, scope, depth + 1)
         if operator in ("||", "??"):
-            return left if left is not None else self.eval(right_node, scope, depth + 1)
+            if left is not None and not isinstance(left, Arg):
+                return left
+            right = self.eval(right_node, scope, depth + 1)
+            # `(options.client ?? client).post(..)`: the default client, not the caller's option
+            return right if left is None or isinstance(right, Client) else left
         if operator != "+":
             return None
         right = self.eval(right_node, scope, depth + 1)

@@ -180,7 +180,7 @@ def operations(
         rest = item.get("x-baton-wildcard")  # written by our own export: `{rest}` is the rest
         if isinstance(rest, str) and path.endswith("/{}") and raw_path.endswith("{" + rest + "}"):
             path = path[:-3] + "/{*}"
-        shared = item.get("parameters") if isinstance(item.get("parameters"), list) else []
+        shared = given if isinstance(given := item.get("parameters"), list) else []
         path_line, offset = lines.get(("paths", raw_path), 0), 0
         if json_lines:
             path_line, offset = json_lines.find(raw_path)
@@ -226,7 +226,7 @@ def _operation(
     params: dict[str, Field] = {}
     body: dict[str, Field] = {}
     body_required = False
-    own = op.get("parameters") if isinstance(op.get("parameters"), list) else []
+    own = given if isinstance(given := op.get("parameters"), list) else []
     for param in [*shared, *own]:
         param, _ = resolver.deref(param)
         if not isinstance(param, dict) or param.get("in") == "path":
@@ -306,7 +306,7 @@ def _security(value: Any) -> tuple[tuple[str, ...], ...]:
 
 
 def _schemes(doc: dict[str, Any]) -> dict[str, str]:
-    components = doc.get("components") if isinstance(doc.get("components"), dict) else {}
+    components = given if isinstance(given := doc.get("components"), dict) else {}
     found = components.get("securitySchemes") or doc.get("securityDefinitions") or {}
     out = {}
     for name, scheme in found.items() if isinstance(found, dict) else ():

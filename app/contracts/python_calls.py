@@ -85,8 +85,8 @@ class _Calls:
                 self._wrapper(func, idx)
             if len(self.wrappers) == before:
                 break
-        for node, func in idx.calls:
-            ctx = self._context(func, idx) if func is not None else Context()
+        for node, within in idx.calls:
+            ctx = self._context(within, idx) if within is not None else Context()
             self.url_line = 0
             found = self._http(node, ctx)
             line = self.url_line or node.lineno
@@ -98,7 +98,7 @@ class _Calls:
                 if isinstance(method, str) and late_bound(url):  # the linker tells
                     self.facts.calls.append(CallDecl(method, url, line, client))
                 continue  # inside a wrapper: reported where the wrapper is called
-            decl = CallDecl(method, url, line, client)
+            decl = CallDecl(str(method), url, line, client)
             (self.facts.calls if url else self.facts.unresolved).append(decl)
 
     def exports(self, tree: ast.Module) -> None:

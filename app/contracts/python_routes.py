@@ -83,9 +83,9 @@ def extract_routes(tree: ast.Module, scope: ModuleScope, facts: FileFacts, idx: 
     for func in idx.funcs:
         for deco in func.decorator_list:
             _decorator(deco, scope, routers, framework, facts)
-    for node, _ in idx.calls:
-        if isinstance(node.func, ast.Attribute) and id(node) not in decorators:
-            _call(node, scope, routers, framework, facts)
+    for call, _ in idx.calls:
+        if isinstance(call.func, ast.Attribute) and id(call) not in decorators:
+            _call(call, scope, routers, framework, facts)
     add_resources(tree, idx, scope, routers, facts, resources)
 
 

@@ -51,10 +51,10 @@ class ModuleScope:
         for node in tree.body:
             self._top(node)
         top = {id(node) for node in tree.body}
-        for node in nested_imports:  # imports inside functions (Flask app factories)
-            if id(node) not in top:
+        for inner in nested_imports:  # imports inside functions (Flask app factories)
+            if id(inner) not in top:
                 before = dict(self.imports)
-                self._top(node)
+                self._top(inner)
                 self.imports.update(before)
 
     def _top(self, node: ast.stmt) -> None:
@@ -182,8 +182,8 @@ class ModuleScope:
                     if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
                     else (stmt.target if isinstance(stmt, ast.AnnAssign) else None)
                 )
-                if isinstance(target, ast.Name):
-                    value = self.value(stmt.value)  # type: ignore[union-attr]
+                if isinstance(target, ast.Name) and isinstance(stmt, ast.Assign | ast.AnnAssign):
+                    value = self.value(stmt.value)
                     if value:
                         members.append((target.id, value))
             self._class_objs[name] = Obj(tuple(members)) if members else None
@@ -266,12 +266,12 @@ class ModuleScope:
             path = self.value(node.args[1], ctx, depth + 1) or (Hole(_name(node.args[1])),)
             return concat(base, path)
         if name in ("str", "rstrip", "strip") and isinstance(func, ast.Name | ast.Attribute):
-            target = (
+            inner = (
                 node.args[0]
                 if isinstance(func, ast.Name) and node.args
                 else getattr(func, "value", None)
             )
-            return self.value(target, ctx, depth + 1)
+            return self.value(inner, ctx, depth + 1)
         return None
 
 
