@@ -97,6 +97,7 @@ class RouteDecl:
     path: Template
     line: int
     source: str  # fastapi | flask | express
+    resource: Any = None  # Ref to an imported Flask-RESTful class's "#methods": its methods
 
 
 @dataclass(frozen=True, slots=True)

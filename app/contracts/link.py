@@ -307,12 +307,14 @@ class Linker:
             full = prefix if replace else concat(prefix, own_prefix.get(node, ()))
             for path, route in routes.get(node, ()):
                 source = sources.get(node) or route.source
+                methods = self._methods(path, route)
                 for value in expand(concat(full, self.template(path, route.path))):
                     raw = render_raw(value)
-                    endpoint = Endpoint(
-                        route.method, normalize_route(raw), path, route.line, raw, source
-                    )
-                    out.setdefault((endpoint.method, endpoint.path, path, route.line), endpoint)
+                    for method in methods:
+                        endpoint = Endpoint(
+                            method, normalize_route(raw), path, route.line, raw, source
+                        )
+                        out.setdefault((method, endpoint.path, path, route.line), endpoint)
             for child, child_prefix, replaces in children.get(node, ()):
                 visit(child, concat(full, child_prefix), replaces, seen | {node})
 
@@ -322,6 +324,14 @@ class Linker:
             if node not in own_prefix:
                 visit(node, (), False, frozenset())
         return list(out.values())
+
+    def _methods(self, file: str, route: Any) -> tuple[str, ...]:
+        """A route's methods; a Flask-RESTful class imported from another module has its own."""
+        if route.resource is not None:
+            value, _, rest = self.lookup(file, route.resource)
+            if isinstance(value, tuple) and not rest and value:
+                return tuple(m for m in value if isinstance(m, str))
+        return (route.method,)
 
     def _router(self, file: str, ref: Any) -> tuple[str, str] | None:
         if isinstance(ref, str):

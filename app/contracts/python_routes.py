@@ -71,7 +71,8 @@ def extract_routes(tree: ast.Module, scope: ModuleScope, facts: FileFacts, idx: 
         cls.name: [
             f.name.upper()
             for f in cls.body
-            if isinstance(f, ast.FunctionDef) and f.name in _METHOD_DECORATORS
+            if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
+            and f.name in _METHOD_DECORATORS
         ]
         or ["*"]
         for cls in tree.body
@@ -82,6 +83,9 @@ def extract_routes(tree: ast.Module, scope: ModuleScope, facts: FileFacts, idx: 
         framework = "flask" if "flask" in str(scope.modules.values()) else "fastapi"
     for name in routers:
         facts.exports[name] = RouterRef(name)
+    for name, methods in resources.items():  # for modules that add_resource() it
+        if methods != ["*"]:
+            facts.exports[f"{name}#methods"] = tuple(methods)
     for name in scope.functions:  # blueprint factories: `def create_blueprint(): ... return bp`
         returned = _factory_router(scope, name, routers)
         if returned is not None:
@@ -146,7 +150,7 @@ def _call(
 ) -> None:
     attr = node.func.attr  # type: ignore[attr-defined]
     owner = _owner(node.func.value, scope, routers)  # type: ignore[attr-defined]
-    if not isinstance(owner, str):
+    if owner is None:  # a router of this module, or one imported
         return
     if attr in ("include_router", "register_blueprint", "mount") and node.args:
         child_node = node.args[1] if attr == "mount" and len(node.args) > 1 else node.args[0]
@@ -173,11 +177,15 @@ def _call(
         )
     elif attr == "add_resource" and len(node.args) >= 2:  # Flask-RESTful: methods of the class
         resource = node.args[0].id if isinstance(node.args[0], ast.Name) else ""
+        imported = scope.symbol(node.args[0]) if resource not in resources else None
         for path_arg in node.args[1:]:
+            path = _path(scope, path_arg)
+            if isinstance(imported, Ref):  # its methods are known where the class is
+                where = Ref(imported.module, f"{imported.name}#methods")
+                facts.routes.append(RouteDecl(owner, "*", path, node.lineno, "flask", where))
+                continue
             for method in resources.get(resource, ["*"]):
-                facts.routes.append(
-                    RouteDecl(owner, method, _path(scope, path_arg), node.lineno, "flask")
-                )
+                facts.routes.append(RouteDecl(owner, method, path, node.lineno, "flask"))
     elif attr in ("add_url_rule", "add_api_route") and (node.args or _kwarg(node, "rule")):
         path_node = node.args[0] if node.args else _kwarg(node, "rule")
         for method in _methods(_kwarg(node, "methods"), "GET"):
