@@ -70,7 +70,10 @@ class Evaluator:
             rest = value.get("...") if found is None else None
             return Arg(rest.index, prop, name=prop) if isinstance(rest, Arg) else found
         if isinstance(value, ClassBox):
-            return value.members.get(prop)
+            found = value.members.get(prop)
+            if found is None and value.parent is not None:  # set up by an imported base class
+                return self.member(value.parent, prop)
+            return found
         if isinstance(value, Ref):
             if value.name == "default" and prop == "default":  # tsc/babel: `routes_1.default`
                 return value
@@ -244,6 +247,15 @@ class Evaluator:
 
     def class_box(self, node: Node, scope: Scope, depth: int) -> ClassBox:
         box = ClassBox({})
+        for heritage in (c for c in node.named_children if c.type == "class_heritage"):
+            # `class Auth extends Api`: what the base class sets up (`this.api`) is there too
+            clause = next((c for c in heritage.named_children if c.type == "extends_clause"), None)
+            target = clause.named_children[0] if clause is not None else heritage.named_children[0]
+            parent = self.eval(target, scope, depth + 1) if target is not None else None
+            if isinstance(parent, ClassBox):
+                box.members.update(parent.members)
+            elif isinstance(parent, Ref):
+                box.parent = parent
         body = node.child_by_field_name("body")
         inner = Scope(scope, self)
         inner.bind("this", box)
