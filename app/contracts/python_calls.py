@@ -72,6 +72,7 @@ class _Calls:
                 break
         for node, within in idx.calls:
             ctx = self._context(within, idx) if within is not None else Context()
+            ctx.at = node.lineno
             found = self._http(node, ctx)
             if found is None:
                 self._pending(node, ctx)
@@ -144,6 +145,7 @@ class _Calls:
             return
         ctx = self._context(func, idx)
         for node in idx.calls_in[id(func)]:
+            ctx.at = node.lineno
             found = self._http(node, ctx)
             if found and (has_args(found[1]) or isinstance(found[0], Arg)):
                 self.wrappers[func.name] = Wrapper(found[0], found[1], found[2])
