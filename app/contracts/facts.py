@@ -107,8 +107,7 @@ class RouteDecl:
     path: Template
     line: int
     source: str  # fastapi | flask | express
-    # Flask-RESTful: a Resource class imported from another module; its methods replace "*"
-    resource: Any = None  # urls.Ref to the class's methods member
+    resource: Any = None  # Ref to an imported Flask-RESTful class's "#methods": its methods
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,7 +74,7 @@ class Func:
 class ClassBox:
     members: dict[str, Any]
     given: dict[str, int] = field(default_factory=dict)  # member -> constructor argument
-    base: Any = None  # `extends X` with X imported (a Ref): members not found here are X's
+    parent: Any = None  # Ref to a base class imported from another module
 
     def obj(self) -> Obj:
         return Obj(tuple(self.members.items()))

@@ -78,8 +78,8 @@ class Evaluator:
             return Arg(rest.index, prop, name=prop) if isinstance(rest, Arg) else found
         if isinstance(value, ClassBox):
             found = value.members.get(prop)
-            if found is None and isinstance(value.base, Ref):  # inherited from an import
-                return self.member(value.base, prop)
+            if found is None and value.parent is not None:  # set up by an imported base class
+                return self.member(value.parent, prop)
             return found
         if isinstance(value, Ref):
             if value.name == "default" and prop == "default":  # tsc/babel: `routes_1.default`
@@ -262,18 +262,15 @@ class Evaluator:
 
     def class_box(self, node: Node, scope: Scope, depth: int) -> ClassBox:
         box = ClassBox({})
-        heritage = next((c for c in node.named_children if c.type == "class_heritage"), None)
-        if heritage is not None and heritage.named_children:
-            clause = heritage.named_children[0]  # TS: extends_clause; JS: the expression
-            parent_node = (
-                clause.child_by_field_name("value") if clause.type == "extends_clause" else clause
-            )
-            parent = self.eval(parent_node, scope, depth + 1)
-            if isinstance(parent, ClassBox):  # members of a class of this file, then its own
+        for heritage in (c for c in node.named_children if c.type == "class_heritage"):
+            # `class Auth extends Api`: what the base class sets up (`this.api`) is there too
+            clause = next((c for c in heritage.named_children if c.type == "extends_clause"), None)
+            target = clause.named_children[0] if clause is not None else heritage.named_children[0]
+            parent = self.eval(target, scope, depth + 1) if target is not None else None
+            if isinstance(parent, ClassBox):
                 box.members.update(parent.members)
-                box.base = parent.base
             elif isinstance(parent, Ref):
-                box.base = parent
+                box.parent = parent
         body = node.child_by_field_name("body")
         inner = Scope(scope, self)
         inner.bind("this", box)

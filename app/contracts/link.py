@@ -18,7 +18,6 @@ from .facts import (
     Wrapper,
     forward_args,
 )
-from .flask_restful import ResourceMethods
 from .model import Endpoint
 from .urls import (
     AXIOS_DEFAULTS,
@@ -337,9 +336,10 @@ class Linker:
             full = prefix if replace else concat(prefix, own_prefix.get(node, ()))
             for path, route in routes.get(node, ()):
                 source = sources.get(node) or route.source
+                methods = self._methods(path, route)
                 for value in expand(concat(full, self.template(path, route.path))):
                     raw = render_raw(value)
-                    for method in self._methods(path, route):
+                    for method in methods:
                         endpoint = Endpoint(
                             method, normalize_route(raw), path, route.line, raw, source
                         )
@@ -355,11 +355,11 @@ class Linker:
         return list(out.values())
 
     def _methods(self, file: str, route: Any) -> tuple[str, ...]:
-        """A route's methods; a Flask-RESTful Resource imported from elsewhere says its own."""
+        """A route's methods; a Flask-RESTful class imported from another module has its own."""
         if route.resource is not None:
             value, _, rest = self.lookup(file, route.resource)
-            if isinstance(value, ResourceMethods) and not rest:
-                return value.methods
+            if isinstance(value, tuple) and not rest and value:
+                return tuple(m for m in value if isinstance(m, str))
         return (route.method,)
 
     def _router(self, file: str, ref: Any) -> tuple[str, str] | None:

@@ -88,6 +88,7 @@ class _Calls:
         for node, within in idx.calls:
             ctx = self._context(within, idx) if within is not None else Context()
             self.url_line = 0
+            ctx.at = node.lineno
             found = self._http(node, ctx)
             line = self.url_line or node.lineno
             if found is None:
@@ -163,6 +164,7 @@ class _Calls:
             return
         ctx = self._context(func, idx)
         for node in idx.calls_in[id(func)]:
+            ctx.at = node.lineno
             found = self._http(node, ctx)
             if found and (has_args(found[1]) or isinstance(found[0], Arg)):
                 self.wrappers[func.name] = Wrapper(found[0], found[1], found[2])

@@ -26,13 +26,23 @@ class Context:
     params: dict[str, Arg] = field(default_factory=dict)
     local: dict[str, list[ast.expr]] = field(default_factory=dict)  # every value assigned
     active: set[str] = field(default_factory=set)  # names being evaluated: no self-loops
+    where: dict[int, tuple[int, bool]] = field(default_factory=dict)  # value -> (line, top level)
+    at: int = 0  # the line being read: a value assigned again later does not reach it
+
+    def reaching(self, name: str) -> list[ast.expr]:
+        """The values of `name` that reach line `at`: the last one assigned at the function's top
+        level before it, and those assigned in branches since; all of them when none is before."""
+        values = self.local[name]
+        before = [v for v in values if 0 < self.where.get(id(v), (0, False))[0] < self.at]
+        tops = [i for i, v in enumerate(before) if self.where[id(v)][1]]
+        return before[tops[-1] :] if tops else values
 
     def lookup(self, scope: ModuleScope, name: str, depth: int) -> Template | None:
         if name in self.active:
             return None
         self.active.add(name)
         try:
-            values = [scope.value(v, self, depth + 1) for v in self.local[name][:8]]
+            values = [scope.value(v, self, depth + 1) for v in self.reaching(name)[:8]]
             if len(values) == 1 or all(v is None for v in values):
                 return values[0]
             return choice([v if v is not None else (Hole(""),) for v in values])
@@ -321,11 +331,15 @@ def function_context(
     params = {name: Arg(i, name=name) for i, name in enumerate(names)}
     params.update({a.arg: Arg(-1, a.arg, name=a.arg) for a in func.args.kwonlyargs})
     local: dict[str, list[ast.expr]] = {}
-    for node in assigns:
+    where: dict[int, tuple[int, bool]] = {}
+    top = {id(stmt) for stmt in func.body}
+    for node in sorted(assigns, key=lambda n: n.lineno):
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target = node.targets[0]
             if isinstance(target, ast.Name) and target.id not in params:
                 local.setdefault(target.id, []).append(node.value)
+                where[id(node.value)] = (node.lineno, id(node) in top)
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
             local.setdefault(node.target.id, []).append(node.value)
-    return Context(params, local)
+            where[id(node.value)] = (node.lineno, id(node) in top)
+    return Context(params, local, where=where)
