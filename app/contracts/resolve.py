@@ -16,6 +16,7 @@ from .facts import FileFacts
 from .link import Linker
 from .model import Call, Finding
 from .urls import (
+    Choice,
     Hole,
     Template,
     bind_args,
@@ -96,7 +97,11 @@ def _alternatives(method: Any, url: Template) -> list[tuple[str, Template]]:
     'POST'`) is expanded with the URL, so that alternatives of one condition stay paired."""
     if isinstance(method, str):
         return [(method, t) for t in expand(url)]
-    if not isinstance(method, tuple):
+    url_keys = {p.key for p in url if isinstance(p, Choice) and p.key}
+    paired = isinstance(method, tuple) and all(
+        isinstance(p, str) or (isinstance(p, Choice) and p.key in url_keys) for p in method
+    )
+    if not paired:  # a method not chosen with the URL: any of its values may go with any URL
         return [("*", t) for t in expand(url)]
     out = []
     for joint in expand((*method, _METHOD_END, *url)):

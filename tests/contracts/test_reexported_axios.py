@@ -92,3 +92,27 @@ def test_reexported_methods_and_paired_alternatives() -> None:
     )
     # DELETE is not served; never `PUT /api/authors` nor `POST /api/authors/{}`
     assert errors == [("method-not-allowed", "DELETE", authors, 21)]
+
+
+def test_a_method_not_chosen_with_the_url_is_any_method() -> None:
+    store = b"""import http from '@/services/http';
+
+export async function upsert(payload) {
+    let method = 'POST';
+    if (payload.id) method = 'PUT';
+    return http.wrapper({ url: 'authors', method });
+}
+
+export async function toggle(flag, id) {
+    const url = id ? `authors/${id}` : 'authors';
+    return http.wrapper({ url, method: flag ? 'PUT' : 'DELETE' });
+}
+"""
+    files = {"ui/src/services/http.js": HTTP, "ui/src/store/s.js": store, "app/views.py": BACKEND}
+    result = scan(files, ContractsConfig())
+    assert sorted((c.method, c.path, c.line) for c in result.calls) == [
+        ("*", "/api/authors", 6),
+        ("*", "/api/authors", 11),
+        ("*", "/api/authors/{}", 11),
+    ]
+    assert [f for f in result.findings if f.severity == "error"] == []
