@@ -189,7 +189,15 @@ class _Reader:
                 self.tested.setdefault(method, self.line(case))
 
     def _method_list(self, arguments: Node) -> None:
-        """`withMethods(['PATCH'], handler)`: a call given only method names guards them."""
+        """`withMethods(['PATCH'], handler)`, `res.setHeader('Allow', ['GET', 'PUT'])`: a list of
+        method names given to a call about methods guards them."""
+        call = arguments.parent
+        callee = call.child_by_field_name("function") if call is not None else None
+        name = self.text(callee).lower() if callee is not None else ""
+        first = arguments.named_children[0] if arguments.named_children else None
+        allow = "setheader" in name and first is not None and self.text(first)[1:-1] == "Allow"
+        if "method" not in name and not allow:
+            return
         for arg in arguments.named_children:
             if arg.type != "array" or not arg.named_children:
                 continue

@@ -251,3 +251,22 @@ def test_the_method_read_into_a_variable() -> None:
         ("GET", "/api/user/{}", 4),
         ("PUT", "/api/user/{}", 6),
     ]
+
+
+def test_a_list_of_method_names_guards_only_when_given_to_a_call_about_methods() -> None:
+    files = {
+        "pages/api/a.ts": b"""export default function handler(req, res) {
+  return res.json(pick(['GET'], req.method))
+}
+""",
+        "pages/api/b.ts": b"""export default function handler(req, res) {
+  return res.json(labels(['GET', 'POST']))
+}
+""",
+    }
+    result = scan(files, ContractsConfig())
+    # `a` passes the method on (any method); `b` holds method names for something else
+    assert sorted((e.method, e.path) for e in result.endpoints) == [
+        ("*", "/api/a"),
+        ("*", "/api/b"),
+    ]
