@@ -260,6 +260,7 @@ def test_a_list_of_method_names_guards_only_when_given_to_a_call_about_methods()
 }
 """,
         "pages/api/b.ts": b"""export default function handler(req, res) {
+  console.log(req.method)
   return res.json(labels(['GET', 'POST']))
 }
 """,
