@@ -21,13 +21,17 @@ _UNEQUAL = ("!==", "!=")
 _FUNCS = ("function_declaration", "function_expression", "arrow_function", "method_definition")
 
 
+# `req.method`, `const { method } = req`, a method guard: what is worth a walk.
+_READS_METHOD = re.compile(rb"\.method\b|\bmethod\b[^;=]*\}\s*=\s*\w+\s*[;\n]|[mM]ethods\(")
+
+
 class _Doubt(Exception):
     pass
 
 
 def handled_methods(root: Node, source: bytes, offset: int) -> tuple[tuple[str, int], ...] | None:
     """((METHOD, line), ...) in the order first seen, or None when unknown."""
-    if b"method" not in source:
+    if not _READS_METHOD.search(source):  # most modules: no walk at all
         return None
     reader = _Reader(source, offset)
     try:
