@@ -89,6 +89,13 @@ class HttpCalls:
             return None
         self._args: dict[int, Any] = {}
         args = [a for a in args_node.named_children if a.type != "comment"]
+        if callee.type == "member_expression":  # `api.get(url)` on a client: a request
+            owner = self.ev.eval(callee.child_by_field_name("object"), scope)
+            if isinstance(owner, Client) and owner.kind not in ("express", "express.Router"):
+                prop = callee.child_by_field_name("property")
+                verb = self.ev.text(prop) if prop is not None else ""
+                self.url_at, self.local_fixed = (args[0] if args else None), False
+                return self._client_call(owner, verb, args, scope)
         target = self.ev.eval(callee, scope)
         if (
             callee.type == "identifier"
@@ -201,7 +208,8 @@ class HttpCalls:
             template = ()
         base = client.base
         if client == Client("axios") and template and isinstance(template[0], str):
-            base = (AXIOS_DEFAULTS,)  # the default base some module may set; none if not
+            # the default base some module may set (none if not), joined when linking
+            return method, bind_args((AXIOS_DEFAULTS, *template)), kind
         return method, bind_args(join_base(base, template) if template else ()), kind
 
     def _arg(self, node: Node, scope: Scope, first: bool) -> Any:

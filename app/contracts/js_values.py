@@ -11,7 +11,7 @@ from typing import Any
 
 from tree_sitter import Node
 
-from .facts import Client, Obj, RouterRef
+from .facts import HTTP_METHODS, Client, Obj, RouterRef, Wrapper
 from .js_scope import (
     GLOBAL_FETCH,
     ClassBox,
@@ -22,7 +22,7 @@ from .js_scope import (
     bind_params,
     import_value,
 )
-from .urls import Arg, Hole, Ref, choice, concat, join_base, strip_origin
+from .urls import AXIOS_DEFAULTS, Arg, Hole, Ref, choice, concat, join_base, strip_origin
 
 MAX_DEPTH = 40
 # Helpers that compilers wrap around `require()` (tsc, babel, esbuild).
@@ -84,6 +84,12 @@ class Evaluator:
             return Client("express.Router")
         if isinstance(value, Client) and prop == "default":  # compiled `axios_1.default.get`
             return value
+        if isinstance(value, Client) and prop in HTTP_METHODS and value.kind in ("axios", "ky"):
+            # `get: axios.get` kept in an object: a function sending GET to the URL it is given
+            url = (Arg(0, name="url"),)
+            if value == Client("axios"):  # joined to the default base when linking
+                return Wrapper(prop.upper(), (AXIOS_DEFAULTS, *url), value.kind)
+            return Wrapper(prop.upper(), join_base(value.base, url), value.kind)
         return None
 
     def eval(self, node: Node | None, scope: Scope, depth: int = 0) -> Any:
