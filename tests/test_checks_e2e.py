@@ -204,14 +204,33 @@ async def test_a_clean_pr_succeeds_and_old_drift_does_not_fail_it(tmp_path: Path
         run = latest(stack, CONTRACTS_CHECK, head(stack, number))
         assert (run.status, run.conclusion) == ("completed", "success")
         assert "(1 existing)" in str(run.output["title"])
-        assert "Existing drift" in str(run.output["summary"])
-        [note] = run.annotations
-        assert (note["path"], note["annotation_level"]) == ("web/legacy.js", "warning")
-        # A PR that adds the same kind of drift does fail.
-        bad = {"web/new.js": b'export const nope = () => fetch("/nope");\n'}
+        summary = str(run.output["summary"])
+        assert "Existing drift" in summary
+        assert "| error | `unknown-endpoint` | `web/legacy.js:1` |" in summary
+        assert run.annotations == []  # existing drift on a file the PR did not touch
+        # A PR that adds the same kind of drift does fail; the old drift on a line it changed
+        # is annotated at the level the summary gives it, and says it is not new.
+        bad = {
+            "web/new.js": b'export const nope = () => fetch("/nope");\n',
+            "web/legacy.js": b"// kept for reports\n" + legacy.replace(b"legacy =", b"old ="),
+        }
         other = alice.open_pr(REPO, "Call nope", "", "nope", bad)
         await stack.settle()
-        assert latest(stack, CONTRACTS_CHECK, head(stack, other)).conclusion == "failure"
+        run = latest(stack, CONTRACTS_CHECK, head(stack, other))
+        assert run.conclusion == "failure"
+        found = {(a["path"], a["start_line"], a["annotation_level"], a["title"])
+                 for a in run.annotations}  # fmt: skip
+        assert found == {
+            ("web/new.js", 1, "failure", "unknown-endpoint"),
+            ("web/legacy.js", 2, "failure", "unknown-endpoint (already on base)"),
+        }
+        summary = str(run.output["summary"])
+        assert "| error | `unknown-endpoint` | `web/legacy.js:2` |" in summary
+        # Only a comment added above it: the old line is not annotated.
+        moved = {"web/legacy.js": b"// kept for reports\n" + legacy}
+        third = alice.open_pr(REPO, "Comment legacy", "", "comment", moved)
+        await stack.settle()
+        assert latest(stack, CONTRACTS_CHECK, head(stack, third)).annotations == []
         assert_valid_requests(stack)
 
 
@@ -233,9 +252,10 @@ async def test_120_findings_make_120_annotations_in_three_requests(shop: Shop) -
         )
         or (r.method == "PATCH" and r.path.endswith(f"/check-runs/{run.id}"))
     ]
-    assert [r.method for r in posted] == ["POST", "PATCH", "PATCH"]
-    assert [len(r.body["output"]["annotations"]) for r in posted] == [50, 50, 20]
-    assert [r.body.get("status") for r in posted] == ["in_progress", None, "completed"]
+    # Created in progress before the scan (the Checks UI shows it running), then annotated.
+    assert [r.method for r in posted] == ["POST", "PATCH", "PATCH", "PATCH"]
+    assert [len(r.body["output"].get("annotations", [])) for r in posted] == [0, 50, 50, 20]
+    assert [r.body.get("status") for r in posted] == ["in_progress", None, None, "completed"]
 
 
 async def test_a_push_fetches_only_the_changed_blobs(tmp_path: Path) -> None:

@@ -1,42 +1,30 @@
-"""Which check runs and open PRs a head commit has, and which of those runs are Baton's.
+"""Which check runs, commit statuses and open PRs a head commit has.
 
 Shared by the contracts and verification shells and their routes: each event names a commit
-(a PR head, a check run's or suite's `head_sha`) and both checks are found by name on it.
+(a PR head, a check run's or suite's `head_sha`, a status's `sha`); Baton's own runs on it are
+known by the App's id (`decisions.ours`).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from app.checks.report import CONTRACTS_CHECK
-from app.checks.verification import VERIFICATION_CHECK
+from app.checks.decisions import Json
 from app.service.dispatch import Context
 from app.tickets.reads import list_bounded
 
-OURS = (CONTRACTS_CHECK, VERIFICATION_CHECK)
 MAX_PR_REFS = 10  # PRs of one check run or suite looked up
-Json = dict[str, Any]
-
-
-def ours(item: Json, ctx: Context) -> bool:
-    """Whether a check run or suite was posted by this app."""
-    return (item.get("app") or {}).get("slug") == ctx.bot_login.removesuffix("[bot]")
-
-
-def latest(runs: list[Json], name: str, ctx: Context) -> Json | None:
-    """Our newest run of `name`: the one that counts for branch protection."""
-    mine = [r for r in runs if r.get("name") == name and ours(r, ctx)]
-    return max(mine, key=lambda r: r["id"]) if mine else None
-
-
-def with_run(runs: list[Json], run: Json) -> list[Json]:
-    """`runs` with `run` added, or in place of its older copy."""
-    return [r for r in runs if r["id"] != run["id"]] + [run]
+MAX_STATUSES = 100  # contexts of one commit read (one page of the combined status)
 
 
 async def runs_of(ctx: Context, sha: str) -> list[Json]:
     url = f"/repos/{ctx.repo}/commits/{sha}/check-runs?per_page=100"
     return await list_bounded(ctx, url, iterable_key="check_runs")
+
+
+async def statuses_of(ctx: Context, sha: str) -> Json:
+    """The combined status of a commit: the latest status per context."""
+    url = f"/repos/{ctx.repo}/commits/{sha}/status?per_page={MAX_STATUSES}"
+    data: Json = await ctx.gh.getitem(url)
+    return data
 
 
 async def list_open_prs(ctx: Context) -> list[Json]:
@@ -46,7 +34,7 @@ async def list_open_prs(ctx: Context) -> list[Json]:
 async def prs_of(ctx: Context, item: Json) -> list[Json]:
     """The open PRs whose head is this check run's or suite's commit. GitHub leaves
     `pull_requests` empty for PRs from forks: then the open-PR list is searched."""
-    sha = item.get("head_sha")
+    sha = item.get("head_sha") or item.get("sha")
     refs = (item.get("pull_requests") or [])[:MAX_PR_REFS]
     if not refs:
         return [pr for pr in await list_open_prs(ctx) if pr["head"]["sha"] == sha]
