@@ -227,8 +227,8 @@ async def _verify(
         )
     )
     await _publish(ctx, sha, result, latest(runs, VERIFICATION_CHECK, ctx.app_id))
-    state = result.conclusion or "pending"
-    linked = _linked_pr(ctx, pr, "open", state, runs, statuses, waiting(result))
+    outcome = result.conclusion or "pending"
+    linked = _linked_pr(ctx, pr, "open", outcome, runs, statuses, waiting(result))
     for ticket, state in found:
         if ticket.open:
             await _refresh(ctx, ticket.number, linked, state)

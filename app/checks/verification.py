@@ -280,8 +280,8 @@ def _checks_row(inputs: GateInputs) -> Row:
     if pending:
         return _row("checks", Mark.WAIT, "waiting for: " + ", ".join(pending), ", ".join(pending))
     runs, statuses = len(latest), len(verdicts) - len(latest)
-    passed = f"{runs} check run(s)" + (f" and {statuses} status(es)" if statuses else "")
-    return _row("checks", Mark.PASS, passed + " passed")
+    both = f"{runs} check run(s)" + (f" and {statuses} status(es)" if statuses else "")
+    return _row("checks", Mark.PASS, both + " passed")
 
 
 def review_states(reviews: tuple[Review, ...]) -> dict[str, Review]:

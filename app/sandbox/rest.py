@@ -352,10 +352,10 @@ class Rest:
             if r.head_sha == sha and (name is None or r.name == name)
         ]
         if request.query.get("filter", "latest") == "latest":  # the newest per app and name
-            seen: set[tuple[int, str]] = set()
-            runs = [
-                r for r in runs if not ((r.app_id, r.name) in seen or seen.add((r.app_id, r.name)))
-            ]
+            newest: dict[tuple[int, str], CheckRun] = {}
+            for r in runs:  # newest first
+                newest.setdefault((r.app_id, r.name), r)
+            runs = list(newest.values())
         return paginate(request, [self.render.check_run(repo, r) for r in runs], "check_runs")
 
     def _apply_check(self, run: CheckRun, data: dict[str, Any]) -> None:
