@@ -22,6 +22,8 @@ from app.checks.decisions import (
     latest,
     other_open_prs,
     ours,
+    push_id,
+    push_of_run,
     status_may_change,
     verdict,
     waiting,
@@ -245,6 +247,14 @@ def push(**changes: Any) -> Json:
         "repository": {"default_branch": "trunk"},
     }
     return payload | changes
+
+
+def test_a_push_run_remembers_its_base_for_a_re_run() -> None:
+    for pushed in (Push("a" * 40, "b" * 40), Push("a" * 40, None)):
+        run = {"head_sha": pushed.head, "external_id": push_id(pushed)}
+        assert push_of_run(run) == pushed
+    assert push_of_run({"head_sha": "a" * 40, "external_id": ""}) is None  # a PR head's run
+    assert push_of_run({"head_sha": "a" * 40, "external_id": None}) is None
 
 
 def test_default_branch_pushes_are_scanned_against_the_previous_head() -> None:

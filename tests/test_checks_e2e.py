@@ -928,6 +928,12 @@ async def test_a_push_to_the_default_branch_records_its_drift(shop: Shop) -> Non
     run = latest(shop.stack, CONTRACTS_CHECK, later)
     assert run.conclusion == "success" and "(1 existing)" in str(run.output["title"])
     assert [a["title"] for a in run.annotations] == ["unknown-endpoint (already on base)"]
+    # `Re-run` on the record scans the same pair again.
+    maya.rerequest(REPO, run.id)
+    await shop.stack.settle()
+    again = latest(shop.stack, CONTRACTS_CHECK, later)
+    assert again.id != run.id and again.conclusion == "success"
+    assert again.output["title"] == run.output["title"]
     # A push to another branch is a PR's business, not the record's.
     other = maya.push_to(REPO, "topic", {"web/x.js": b'fetch("/x");\n'})
     await shop.stack.settle()

@@ -12,7 +12,7 @@ import json
 import logging
 
 from app.checks.check_runs import runs_of
-from app.checks.decisions import Json, Push, latest
+from app.checks.decisions import Json, Push, latest, push_id
 from app.checks.report import (
     CONTRACTS_CHECK,
     Changed,
@@ -130,28 +130,31 @@ async def contracts(ctx: Context, pr: Json, runs: list[Json], *, rerun: bool = F
     existing = latest(runs, CONTRACTS_CHECK, ctx.app_id)
     if existing and existing.get("status") == "completed" and not rerun:
         return existing  # a replayed delivery: the scan of this head is already posted
-    return await _post(ctx, pr["head"]["sha"], pr["base"]["sha"], record=False)
+    return await _post(ctx, pr["head"]["sha"], pr["base"]["sha"])
 
 
-async def contracts_of_push(ctx: Context, push: Push) -> Json:
+async def contracts_of_push(ctx: Context, push: Push, *, rerun: bool = False) -> Json:
     """`Baton / contracts` on a default-branch push's new head, against the previous head;
     every finding is annotated (the record of the branch's drift), not only those the push
     touched."""
     existing = latest(await runs_of(ctx, push.head), CONTRACTS_CHECK, ctx.app_id)
-    if existing and existing.get("status") == "completed":
+    if existing and existing.get("status") == "completed" and not rerun:
         return existing
-    return await _post(ctx, push.head, push.base, record=True)
+    return await _post(ctx, push.head, push.base, record=push_id(push))
 
 
-async def _post(ctx: Context, sha: str, base_sha: str | None, *, record: bool) -> Json:
+async def _post(ctx: Context, sha: str, base_sha: str | None, *, record: str | None = None) -> Json:
     """Create the run in progress (the Checks UI shows it running while the scan runs), scan,
     then add the annotations 50 a request; the last request completes it, so a completed run
-    always carries all of them (a retry after a crash in between creates a fresh run)."""
+    always carries all of them (a retry after a crash in between creates a fresh run).
+    `record`: the external id of a default-branch run, whose every finding is annotated; a
+    PR head's run annotates existing drift only on the lines the PR changed."""
     started = create_body(
         CONTRACTS_CHECK,
         sha,
         "in_progress",
         output={"title": "Scanning", "summary": "Scanning the contracts of this commit."},
+        external_id=record,
     )
     run: Json = await ctx.gh.post(f"/repos/{ctx.repo}/check-runs", data=started)
     config = await ctx.config()
@@ -166,7 +169,7 @@ async def _post(ctx: Context, sha: str, base_sha: str | None, *, record: bool) -
     base_result.findings.extend(base_skips)
     report = compare(head_result, base_result, config.problems)
     changed: Changed | None = None
-    if not record:
+    if record is None:
         drifted = {f.path for f in report.existing}
         changed = await asyncio.to_thread(_changes, head, base, drifted)
     batches = annotation_batches(report.new, report.existing, changed) or [[]]

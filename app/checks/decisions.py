@@ -197,6 +197,22 @@ class Push:
     base: str | None  # None: the branch is new, everything in it is new
 
 
+PUSH_ID = "push:"  # external_id of a default-branch run: `push:<base sha>` (empty: no base)
+
+
+def push_id(push: Push) -> str:
+    """What a default-branch run keeps of its push, so a re-run can scan the same pair."""
+    return PUSH_ID + (push.base or "")
+
+
+def push_of_run(run: Json) -> Push | None:
+    """The push a `Baton / contracts` run was posted for, or None for a PR head's run."""
+    external = str(run.get("external_id") or "")
+    if not external.startswith(PUSH_ID) or not run.get("head_sha"):
+        return None
+    return Push(str(run["head_sha"]), external.removeprefix(PUSH_ID) or None)
+
+
 def default_branch_push(payload: Json) -> Push | None:
     """A push to the repository's default branch that leaves a head to scan, else None."""
     repo = payload.get("repository") or {}

@@ -18,6 +18,7 @@ from app.checks.decisions import (
     label_matters,
     latest,
     ours,
+    push_of_run,
     status_may_change,
     with_run,
 )
@@ -145,6 +146,9 @@ async def on_suite_rerun(event: sansio.Event, ctx: Context) -> None:
 
 
 async def _rerun(ctx: Context, item: Json, *, rescan: bool) -> None:
+    if rescan and (push := push_of_run(item)) is not None:  # a default-branch record
+        await contracts_of_push(ctx, push, rerun=True)
+        return
     for pr in await prs_of(ctx, item):
         runs = await runs_of(ctx, pr["head"]["sha"])
         if rescan:
