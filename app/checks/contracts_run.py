@@ -149,6 +149,12 @@ async def _post(ctx: Context, sha: str, base_sha: str | None, *, record: str | N
     always carries all of them (a retry after a crash in between creates a fresh run).
     `record`: the external id of a default-branch run, whose every finding is annotated; a
     PR head's run annotates existing drift only on the lines the PR changed."""
+    config = await ctx.config()
+    cc = config.contracts
+    # The trees first: a commit that is gone (404) leaves nothing to post a run on.
+    (head_paths, head_skips), (base_paths, base_skips) = await asyncio.gather(
+        _selected(ctx, sha, cc), _base(ctx, base_sha, cc)
+    )
     started = create_body(
         CONTRACTS_CHECK,
         sha,
@@ -157,11 +163,6 @@ async def _post(ctx: Context, sha: str, base_sha: str | None, *, record: str | N
         external_id=record,
     )
     run: Json = await ctx.gh.post(f"/repos/{ctx.repo}/check-runs", data=started)
-    config = await ctx.config()
-    cc = config.contracts
-    (head_paths, head_skips), (base_paths, base_skips) = await asyncio.gather(
-        _selected(ctx, sha, cc), _base(ctx, base_sha, cc)
-    )
     head, base = await _contents(ctx, head_paths, base_paths)
     # The scan is CPU-bound (it parses, never runs, the code): off the event loop.
     head_result, base_result = await asyncio.to_thread(scan_pair, head, base, cc)
