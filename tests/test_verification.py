@@ -267,6 +267,16 @@ def test_another_apps_run_named_like_ours_is_another_check() -> None:
     assert evaluate(replace(GOOD, checks=(passing,))).conclusion == "success"
 
 
+def test_a_newer_run_of_another_app_does_not_hide_a_failure() -> None:
+    failed = CheckRun("build", "completed", "failure", id=1, app="circleci")
+    other = CheckRun("build", "completed", "success", id=2, app="github-actions")
+    result = evaluate(replace(GOOD, checks=(failed, other)))
+    assert result.conclusion == "failure"
+    assert "build (circleci) failing" in result.title
+    rerun = replace(failed, id=3, conclusion="success")  # its own re-run does supersede it
+    assert evaluate(replace(GOOD, checks=(failed, other, rerun))).conclusion == "success"
+
+
 @pytest.mark.parametrize(
     ("states", "expected"),
     [

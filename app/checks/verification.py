@@ -252,13 +252,16 @@ def _contracts_row(run: CheckRun | None) -> Row:
 def _checks_row(inputs: GateInputs) -> Row:
     if not inputs.config.verification.require_checks:
         return _row("checks", Mark.PASS, "not required")
-    latest: dict[str, CheckRun] = {}
+    # A check is a name under one app: a re-run supersedes its own earlier run, never another
+    # app's run of the same name (a newer success elsewhere does not hide a failure).
+    newest: dict[tuple[str, str], CheckRun] = {}
     for run in inputs.checks:
-        if run.ours:
-            continue
-        name = run.label
-        if name not in latest or run.id > latest[name].id:
-            latest[name] = run
+        key = (run.app, run.name)
+        if not run.ours and (key not in newest or run.id > newest[key].id):
+            newest[key] = run
+    latest = {run.label: run for run in sorted(newest.values(), key=lambda r: r.id)}
+    if len(latest) < len(newest):  # two apps, one name: say whose each is
+        latest = {f"{r.name} ({r.app or 'another app'})": r for r in newest.values()}
     # name -> passed (True), failed (False) or still running (None)
     verdicts: dict[str, bool | None] = {}
     for name, run in latest.items():
