@@ -951,12 +951,12 @@ async def test_the_ticket_shows_what_each_pr_waits_for(shop: Shop) -> None:
     number = await shop.pr()
     await shop.green(number, approve=False)
     [pr] = ticket_state(shop.stack, ticket)["prs"]
-    assert pr["waiting"] == shop.gate(number).output["title"] == "Waiting for 1 approval"
+    assert pr["reason"] == shop.gate(number).output["title"] == "Waiting for 1 approval"
     intruder = await shop.pr(author=shop.carol, branch="mine", changes={"README.md": b"#\n"})
     await shop.green(intruder)
     prs = {p["number"]: p for p in ticket_state(shop.stack, ticket)["prs"]}
-    assert prs[intruder]["waiting"] == "Blocked: #1 claimed"
+    assert prs[intruder]["reason"] == "Blocked: #1 claimed"
     shop.bob.review(REPO, number, "APPROVED")
     await shop.stack.settle()
     prs = {p["number"]: p for p in ticket_state(shop.stack, ticket)["prs"]}
-    assert prs[number]["waiting"] is None and prs[number]["verification"] == "success"
+    assert prs[number]["reason"] == "" and prs[number]["verification"] == "success"

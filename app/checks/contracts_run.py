@@ -161,6 +161,7 @@ async def _post(ctx: Context, sha: str, base_sha: str | None, *, record: str | N
         "in_progress",
         output={"title": "Scanning", "summary": "Scanning the contracts of this commit."},
         external_id=record,
+        now=ctx.clock(),
     )
     run: Json = await ctx.gh.post(f"/repos/{ctx.repo}/check-runs", data=started)
     head, base = await _contents(ctx, head_paths, base_paths)
@@ -180,6 +181,7 @@ async def _post(ctx: Context, sha: str, base_sha: str | None, *, record: str | N
             conclusion=report.conclusion if i == last else None,
             output=report.output,
             annotations=batch or None,
+            now=ctx.clock(),
         )
         run = await ctx.gh.patch(f"/repos/{ctx.repo}/check-runs/{run['id']}", data=body)
     return run

@@ -24,7 +24,7 @@ from app.tickets.status_comment import State
 
 Json = dict[str, Any]
 OURS = (CONTRACTS_CHECK, VERIFICATION_CHECK)
-MAX_WAITING = 200  # characters of a PR's `waiting` on the ticket
+MAX_REASON = 200  # characters of what a PR waits for, on the ticket (`LinkedPR.reason`)
 NO_COMMIT = "0" * 40  # `before` of a push that created the branch, `after` of one deleting it
 
 
@@ -180,12 +180,13 @@ def verdict(gate: Json | None) -> str | None:
     return str(gate.get("conclusion") or "pending")
 
 
-def waiting(result: GateResult) -> str | None:
-    """What a PR's verification waits for, or why it fails, in a few words for the ticket."""
+def waiting(result: GateResult) -> str:
+    """What a PR's verification waits for, or why it fails, in a few words for the ticket
+    (`LinkedPR.reason`); empty once it passed."""
     if result.conclusion == "success":
-        return None
+        return ""
     text = result.title
-    return text if len(text) <= MAX_WAITING else text[: MAX_WAITING - 1] + "…"
+    return text if len(text) <= MAX_REASON else text[: MAX_REASON - 1] + "…"
 
 
 # --- pushes -----------------------------------------------------------------------------------

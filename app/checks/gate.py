@@ -137,7 +137,7 @@ def _linked_pr(
     verification: str | None,
     runs: list[Json],
     statuses: Sequence[CommitStatus] = (),
-    waits: str | None = None,
+    reason: str = "",
 ) -> LinkedPR:
     return LinkedPR(
         number=int(pr["number"]),
@@ -147,7 +147,7 @@ def _linked_pr(
         draft=bool(pr.get("draft")),
         verification=verification,
         checks=check_states(runs, statuses, ctx.app_id),
-        waiting=waits,
+        reason=reason,
     )
 
 

@@ -29,8 +29,8 @@ State schema, version 1 (times are UTC, `YYYY-MM-DDTHH:MM:SSZ`; the unnamed role
       "prs": [{"number": 7, "title": "...", "author": "octocat",
                "state": "open" | "closed" | "merged", "draft": false,
                "verification": "success" | "failure" | "pending" | null,
-               "checks": {"ci / test": "success"},
-               "waiting": "Waiting for 1 approval" | null}],  # what verification waits for
+               "reason": "waiting for a review",  # what the verification waits for
+               "checks": {"ci / test": "success"}}],
       "done": [{"role": "backend", "by": "octocat", "at": "...", "evidence": "...", "ref": 456}],
       "notices": ["needs-spec"],                  # one-off comments already posted
       "handled": [123, 456]                       # ids of the last 50 comments whose commands
@@ -78,7 +78,7 @@ class LinkedPR:
     draft: bool = False
     verification: str | None = None  # conclusion of `Baton / verification`
     checks: tuple[tuple[str, str], ...] = ()  # (check run name, status or conclusion)
-    waiting: str | None = None  # what the verification waits for or why it fails; None: passed
+    reason: str = ""  # what the verification waits for, or why it failed
 
     @property
     def ready_for_review(self) -> bool:
@@ -263,7 +263,7 @@ def _pr(p: Mapping[str, Any]) -> LinkedPR:
         draft=bool(p.get("draft")),
         verification=None if verification is None else _str(verification),
         checks=tuple((_str(k), _str(v)) for k, v in list(checks.items())[:MAX_CHECKS]),
-        waiting=None if p.get("waiting") is None else _str(p["waiting"]),
+        reason=_str(p.get("reason", "")),
     )
 
 
