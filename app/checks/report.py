@@ -105,7 +105,7 @@ def render_summary(
         ("### New findings", new),
         (
             "### Existing drift (also on the base branch, not failing this check)\n\n"
-            "Annotated only where this change touched the line.",
+            "On a pull request, annotated only where it changed the line.",
             existing,
         ),
     ]
