@@ -42,7 +42,7 @@ async def _tree(ctx: Context, sha: str) -> list[tuple[str, str, int]]:
     """(path, blob sha, size) of every file at `sha`; cached beside the blobs (immutable)."""
     key = f"tree:{ctx.repo}:{sha}"
     if (cached := ctx.cache.get(key)) is not None:
-        return [tuple(e) for e in json.loads(cached)]  # type: ignore[misc]
+        return [tuple(e) for e in json.loads(cached)]
     data = await ctx.gh.getitem(f"/repos/{ctx.repo}/git/trees/{sha}?recursive=1")
     if data.get("truncated"):
         log.warning("%s: tree %s truncated by GitHub; scanning what it listed", ctx.repo, sha)
