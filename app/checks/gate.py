@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 
-from app.checks.check_runs import list_open_prs, runs_of, statuses_of
+from app.checks.check_runs import list_open_prs, reviews_of, runs_of, statuses_of
 from app.checks.decisions import (
     Json,
     Listed,
     check_run,
     check_states,
-    commit_statuses,
     known_open_prs,
     latest,
     other_open_prs,
@@ -33,7 +32,6 @@ from app.checks.verification import (
     GateInputs,
     GateResult,
     PullRequest,
-    Review,
     Ticket,
     approvers_to_check,
     evaluate,
@@ -43,7 +41,7 @@ from app.service.dispatch import Context
 from app.service.github import is_not_found
 from app.tickets.model import Ticket as Issue
 from app.tickets.model import is_ticket, parse_spec, roles_of
-from app.tickets.reads import links, list_bounded, permission
+from app.tickets.reads import links, permission
 from app.tickets.routes import refresh_ticket
 from app.tickets.status_comment import LinkedPR, State, parse
 from app.tickets.store import load_status
@@ -154,21 +152,31 @@ def _linked_pr(
 
 
 async def verify(
-    ctx: Context, pr: Json, *, open_prs: list[Json] | None = None, runs: list[Json] | None = None
+    ctx: Context,
+    pr: Json,
+    *,
+    open_prs: list[Json] | None = None,
+    runs: list[Json] | None = None,
+    fresh: Collection[str] = (),
 ) -> GateResult:
     """Evaluate the gate for an open PR, post it, and tell its tickets. `runs`: the head's runs
     as the caller read them (and its own just posted): read again under the PR's lock, as
-    another evaluation may have posted since; those GitHub does not list yet are kept."""
+    another evaluation may have posted since; those GitHub does not list yet are kept.
+    `fresh`: the cached facts to read afresh, `statuses` and `reviews` (one changed, or the
+    sweep): under the lock, so that no evaluation in flight caches an older answer after it."""
     async with _lock(ctx.repo, int(pr["number"])):
-        fresh = await runs_of(ctx, pr["head"]["sha"])
-        seen = {r["id"] for r in fresh}
-        return await _verify(
-            ctx, pr, open_prs, fresh + [r for r in runs or [] if r["id"] not in seen]
-        )
+        current = await runs_of(ctx, pr["head"]["sha"])
+        seen = {r["id"] for r in current}
+        listed = current + [r for r in runs or [] if r["id"] not in seen]
+        return await _verify(ctx, pr, open_prs, listed, frozenset(fresh))
 
 
 async def _verify(
-    ctx: Context, pr: Json, open_prs: list[Json] | None, runs: list[Json]
+    ctx: Context,
+    pr: Json,
+    open_prs: list[Json] | None,
+    runs: list[Json],
+    fresh: frozenset[str] = frozenset(),
 ) -> GateResult:
     config = await ctx.config()
     sha, number = pr["head"]["sha"], int(pr["number"])
@@ -191,18 +199,8 @@ async def _verify(
     # Commit statuses only matter to condition 6; without it they are not read.
     statuses: tuple[CommitStatus, ...] = ()
     if config.verification.require_checks:
-        statuses = commit_statuses(await statuses_of(ctx, sha))
-    reviews = tuple(
-        Review(
-            r["user"]["login"],
-            r["state"],
-            r.get("commit_id") or "",
-            r.get("submitted_at"),
-            r["user"].get("type") or "User",
-        )
-        for r in await list_bounded(ctx, f"/repos/{ctx.repo}/pulls/{number}/reviews?per_page=100")
-        if r.get("user")
-    )
+        statuses = await statuses_of(ctx, sha, fresh="statuses" in fresh)
+    reviews = await reviews_of(ctx, number, fresh="reviews" in fresh)
     subject = PullRequest(
         number,
         str(user.get("login") or ""),

@@ -94,7 +94,7 @@ async def on_push(event: sansio.Event, ctx: Context) -> None:
 async def on_review(event: sansio.Event, ctx: Context) -> None:
     pr = event.data["pull_request"]
     if pr.get("state") == "open":
-        await verify(ctx, pr)
+        await verify(ctx, pr, fresh=("reviews",))
 
 
 async def _on_ci(ctx: Context, item: Json, event: str) -> None:
@@ -127,7 +127,7 @@ async def on_status(event: sansio.Event, ctx: Context) -> None:
     if has_gate(runs, ctx.app_id) and status_may_change(runs, event.data.get("state", ""),
                                                         ctx.app_id):  # fmt: skip
         for pr in await prs_of(ctx, {"head_sha": sha}):
-            await verify(ctx, pr, runs=runs)
+            await verify(ctx, pr, runs=runs, fresh=("statuses",))
 
 
 @router.register("check_run", action="rerequested")
@@ -229,6 +229,6 @@ async def sweep(ctx: Context) -> None:
         runs = await runs_of(ctx, pr["head"]["sha"])
         if not _settled(ctx, pr, runs):
             runs = with_run(runs, await contracts(ctx, pr, runs))
-            await verify(ctx, pr, open_prs=open_prs, runs=runs)
+            await verify(ctx, pr, open_prs=open_prs, runs=runs, fresh=("statuses", "reviews"))
 
     await sweep_each(ctx, open_prs, visit)
