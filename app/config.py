@@ -41,6 +41,8 @@ class VerificationConfig:
     required_approvals: int = 1
     require_ticket: bool = True
     require_checks: bool = True
+    exempt_authors: tuple[str, ...] = ()  # e.g. dependabot[bot]: conditions 1-4 skipped
+    exempt_labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,8 @@ _SCHEMA: dict[str, dict[str, str]] = {
         "required_approvals": "int",
         "require_ticket": "bool",
         "require_checks": "bool",
+        "exempt_authors": "strs",
+        "exempt_labels": "strs",
     },
 }
 

@@ -20,8 +20,6 @@ class Client:
 
     kind: str  # axios | ky | superagent | angular | fetch | requests | httpx
     base: Template = ()
-    # `axios.get` taken as a value (`export default { get: axios.get }`): the method it sends
-    verb: str = ""
 
 
 @dataclass(frozen=True, slots=True)

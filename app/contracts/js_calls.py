@@ -89,6 +89,13 @@ class HttpCalls:
             return None
         self._args: dict[int, Any] = {}
         args = [a for a in args_node.named_children if a.type != "comment"]
+        if callee.type == "member_expression":  # `api.get(url)` on a client: a request
+            owner = self.ev.eval(callee.child_by_field_name("object"), scope)
+            if isinstance(owner, Client) and owner.kind not in ("express", "express.Router"):
+                prop = callee.child_by_field_name("property")
+                verb = self.ev.text(prop) if prop is not None else ""
+                self.url_at, self.local_fixed = (args[0] if args else None), False
+                return self._client_call(owner, verb, args, scope)
         target = self.ev.eval(callee, scope)
         if (
             callee.type == "identifier"
@@ -124,7 +131,7 @@ class HttpCalls:
         if config is not None and not isinstance(target, Client):
             return config
         if isinstance(target, Client):
-            return self._client_call(target, target.verb, args, scope)
+            return self._client_call(target, "", args, scope)
         if callee.type == "member_expression":
             owner = self.ev.eval(callee.child_by_field_name("object"), scope)
             verb = self.ev.text(callee.child_by_field_name("property"))
@@ -205,12 +212,9 @@ class HttpCalls:
         if template == (Hole(""),):
             template = ()
         base = client.base
-        if (
-            Client(client.kind, client.base) == Client("axios")
-            and template
-            and isinstance(template[0], str)
-        ):
-            base = (AXIOS_DEFAULTS,)  # the default base some module may set; none if not
+        if client == Client("axios") and template and isinstance(template[0], str):
+            # the default base some module may set (none if not), joined when linking
+            return method, bind_args((AXIOS_DEFAULTS, *template)), kind
         return method, bind_args(join_base(base, template) if template else ()), kind
 
     def _arg(self, node: Node, scope: Scope, first: bool) -> Any:

@@ -11,7 +11,7 @@ from typing import Any
 
 from tree_sitter import Node
 
-from .facts import Client, Obj, RouterRef
+from .facts import HTTP_METHODS, Client, Obj, RouterRef, Wrapper
 from .js_scope import (
     GLOBAL_FETCH,
     ClassBox,
@@ -22,7 +22,17 @@ from .js_scope import (
     bind_params,
     import_value,
 )
-from .urls import Arg, Hole, Ref, choice, concat, join_base, map_pieces, strip_origin
+from .urls import (
+    AXIOS_DEFAULTS,
+    Arg,
+    Hole,
+    Ref,
+    choice,
+    concat,
+    join_base,
+    map_pieces,
+    strip_origin,
+)
 
 MAX_DEPTH = 40
 # Helpers that compilers wrap around `require()` (tsc, babel, esbuild).
@@ -36,11 +46,6 @@ _INTEROP = (
 # Clients installed as framework plugins and reached through the component or the framework.
 _PLUGIN_CLIENTS = ("axios", "$axios", "$http")
 _PLUGIN_HOSTS = ("this", "identifier", "member_expression")
-# Methods of a client that may be passed around as values and called later.
-_BOUND_VERBS = {
-    "axios": ("get", "post", "put", "patch", "delete", "head", "options"),
-    "ky": ("get", "post", "put", "patch", "delete", "head"),
-}
 # What a function building a URL returns (a call, `await`, an object: something else).
 _URL_EXPRESSIONS = ("template_string", "binary_expression", "ternary_expression", "string")
 _CHAINED = ("use", "get", "post", "put", "patch", "delete", "all", "options", "head")
@@ -91,12 +96,12 @@ class Evaluator:
             return Client("express.Router")
         if isinstance(value, Client) and prop == "default":  # compiled `axios_1.default.get`
             return value
-        if (
-            isinstance(value, Client)
-            and not value.verb
-            and prop in _BOUND_VERBS.get(value.kind, ())
-        ):
-            return Client(value.kind, value.base, prop)  # `get: axios.get`, called later
+        if isinstance(value, Client) and prop in HTTP_METHODS and value.kind in ("axios", "ky"):
+            # `get: axios.get` kept in an object: a function sending GET to the URL it is given
+            url = (Arg(0, name="url"),)
+            if value == Client("axios"):  # joined to the default base when linking
+                return Wrapper(prop.upper(), (AXIOS_DEFAULTS, *url), value.kind)
+            return Wrapper(prop.upper(), join_base(value.base, url), value.kind)
         return None
 
     def eval(self, node: Node | None, scope: Scope, depth: int = 0) -> Any:

@@ -204,13 +204,17 @@ class Linker:
     def template(self, file: str, template: Template, hops: int = 0) -> Template:
         """Constants imported from other modules spliced in; unknown ones become Holes."""
 
+        if template and template[0] == AXIOS_DEFAULTS:  # `axios.get('users')` + a default base
+            rest = self.template(file, template[1:], hops)
+            if self.axios_base is None:
+                return rest
+            if self.touched is not None:
+                self.touched.add(self.axios_base[0])
+            return join_base(self.template(*self.axios_base, hops + 1), rest)
+
         def piece(p: Any) -> Template:
             if p == AXIOS_DEFAULTS:
-                if self.axios_base is None:
-                    return ()
-                if self.touched is not None:
-                    self.touched.add(self.axios_base[0])
-                return self.template(*self.axios_base, hops + 1)
+                return ()
             if not isinstance(p, Ref):
                 return (p,)
             value, where, rest = self.lookup(file, p)
@@ -241,7 +245,7 @@ class Linker:
         if isinstance(value, Client) and len(rest) > 1:
             return None  # `api.get(url).then(f)`: the promise's method, not a request
         if isinstance(value, Client) and value.kind not in ("express", "express.Router"):
-            verb = rest[0] if rest else value.verb
+            verb = rest[0] if rest else ""
             url = args[0] if args and isinstance(args[0], tuple) else ()
             method: Any
             if verb:

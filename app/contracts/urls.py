@@ -199,7 +199,8 @@ def bind_args(template: Template) -> Template:
         if isinstance(piece, Arg):
             match = _SCHEME.match(before)
             rest = before[match.end() :] if match else before
-            if not rest.strip("/") or _PATHY.search(piece.name or piece.prop or ""):
+            # `BASE + path`: the whole path; `BASE + "/" + command`: a segment, unless named so
+            if not rest or _PATHY.search(piece.name or piece.prop or ""):
                 return template
             break
         if isinstance(piece, str):

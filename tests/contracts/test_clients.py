@@ -114,3 +114,39 @@ def test_clients_through_adapters_plugins_instances_and_constructors() -> None:
     }
     # resolved calls chained with `.then(f(x))` give no "could not work out the URL" notice
     assert [(f.code, f.path, f.line) for f in result.findings if f.code != "unused-endpoint"] == []
+
+
+def test_base_classes_and_client_methods_kept_in_objects() -> None:
+    files = {
+        "server/app.js": SERVER,
+        "web/src/api/base.ts": b"""import axios, { AxiosInstance } from 'axios';
+export default class BaseApi {
+  api: AxiosInstance;
+  constructor() {
+    this.api = axios.create({ baseURL: '/api' });
+  }
+}
+""",
+        "web/src/api/tags.ts": b"""import BaseApi from './base';
+export default class TagsApi extends BaseApi {
+  async all() {
+    return this.api.get('/tags');
+  }
+}
+""",
+        "web/src/services/http.js": b"""import axios from 'axios';
+axios.defaults.baseURL = 'http://localhost:3000/api';
+export default { get: axios.get, post: axios.post };
+""",
+        "web/src/store/users.js": b"""import http from '@/services/http';
+const base = 'users';
+export const login = (creds) => http.post(`${base}/login`, creds);
+export const me = () => http.get('user');
+""",
+    }
+    result = scan(files, ContractsConfig())
+    assert {(c.method, c.path, c.file, c.line) for c in result.calls} == {
+        ("GET", "/api/tags", "web/src/api/tags.ts", 4),
+        ("POST", "/api/users/login", "web/src/store/users.js", 3),
+        ("GET", "/api/user", "web/src/store/users.js", 4),
+    }

@@ -106,3 +106,57 @@ def test_settings_class_defaults_functions_and_environment_defaults() -> None:
     }
     assert [f for f in result.findings if f.severity != "notice"] == []
     assert not any("{}" in e.path for e in result.endpoints)  # never a wildcard prefix
+
+
+def test_django_settings_and_values_reassigned_in_sequence() -> None:
+    files = {
+        "site/ui/settings.py": b"API_URL = 'http://127.0.0.1:5555/api/subnets'\n",
+        "site/route_manager/client.py": b"""from django.conf import settings
+import requests
+
+
+def add(ip):
+    return requests.post(settings.API_URL, json={'ip': ip})
+
+
+def remove(ident):
+    return requests.delete(settings.API_URL + "/" + ident)
+""",
+        "api/routes.py": b"""def create_routes(api):
+    route = '/api/subnets'
+    api.add_resource(Subnets, route)
+    route = '/api/exabgp'
+    api.add_resource(Exabgp, '{}/<cmd>'.format(route))
+
+
+class Subnets:
+    def post(self): ...
+    def delete(self): ...
+
+
+class Exabgp:
+    def post(self, cmd): ...
+""",
+        "api/app.py": b"""from flask import Flask
+from flask_restful import Api
+from api.routes import create_routes
+
+app = Flask(__name__)
+api = Api(app)
+create_routes(api)
+""",
+    }
+    config = ContractsConfig(provider=("api/**",), consumer=("site/**",))
+    result = scan(files, config)
+    assert {(e.method, e.path, e.line) for e in result.endpoints} == {
+        ("POST", "/api/subnets", 3),
+        ("DELETE", "/api/subnets", 3),
+        ("POST", "/api/exabgp/{}", 5),
+    }
+    assert {(c.method, c.path, c.line) for c in result.calls} == {
+        ("POST", "/api/subnets", 6),
+        ("DELETE", "/api/subnets/{}", 10),
+    }
+    assert [(f.code, f.line) for f in result.findings if f.severity == "error"] == [
+        ("unknown-endpoint", 10)
+    ]
