@@ -22,7 +22,17 @@ from .js_scope import (
     bind_params,
     import_value,
 )
-from .urls import AXIOS_DEFAULTS, Arg, Hole, Ref, choice, concat, join_base, strip_origin
+from .urls import (
+    AXIOS_DEFAULTS,
+    Arg,
+    Hole,
+    Ref,
+    choice,
+    concat,
+    join_base,
+    map_pieces,
+    strip_origin,
+)
 
 MAX_DEPTH = 40
 # Helpers that compilers wrap around `require()` (tsc, babel, esbuild).
@@ -407,7 +417,9 @@ class Evaluator:
             if isinstance(obj_value, RouterRef) and prop in _CHAINED:
                 return obj_value  # `Router().use('/api', api)`: the router, mounts applied
         if isinstance(target, Func):
-            return self.client_factory(target, depth)
+            return self._returned_url(target, arg_nodes, scope, depth) or self.client_factory(
+                target, depth
+            )
         if isinstance(target, Ref):  # `Api().get(...)`: what an imported factory returns
             return Ref(target.module, target.name + "()")
         return None
@@ -418,6 +430,39 @@ class Evaluator:
         callee = body.child_by_field_name("function") if body.type == "call_expression" else None
         prop = callee.child_by_field_name("property") if callee is not None else None
         return prop is not None and self.text(prop) not in ("create", "extend")
+
+    def _returned_url(
+        self, func: Func, arg_nodes: list[Node], scope: Scope, depth: int
+    ) -> tuple[Any, ...] | None:
+        """`getUserUrl(id)` where `getUserUrl = (id) => `/users/${id}``: the URL it builds from
+        this call's arguments (orval's URL helpers)."""
+        body = self._returned(func)
+        if body is None or body.type not in ("template_string", "binary_expression") or depth > 8:
+            return None
+        memo, self.memo = self.memo, None  # the body, read with the function's own parameters
+        try:
+            inner = Scope(func.scope, self)
+            bind_params(func.node, inner, self)
+            value = self.eval(body, inner, depth + 1)
+            if not isinstance(value, tuple) or not any(isinstance(p, str) for p in value):
+                return None
+            given = [self.eval(a, scope, depth + 1) for a in arg_nodes]
+        finally:
+            self.memo = memo
+
+        def fill(piece: Any) -> tuple[Any, ...]:
+            if isinstance(piece, Arg) and not piece.prop and 0 <= piece.index < len(given):
+                return self.as_template(given[piece.index], None)
+            return (Hole(piece.name),) if isinstance(piece, Arg) else (piece,)
+
+        return map_pieces(value, fill)
+
+    def _returned(self, func: Func) -> Node | None:
+        body = func.node.child_by_field_name("body")
+        if body is not None and body.type == "statement_block":
+            returned = next((c for c in body.named_children if c.type == "return_statement"), None)
+            return returned.named_children[0] if returned and returned.named_children else None
+        return body
 
     def client_factory(self, func: Func, depth: int = 0) -> Client | tuple[Any, ...] | None:
         """`() => axios.create({...})`: the client a factory function returns, if it returns one;
