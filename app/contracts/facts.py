@@ -152,4 +152,6 @@ class FileFacts:
     export_names: tuple[tuple[str, int], ...] = ()
     notices: list[Notice] = field(default_factory=list)
     operations: list[Any] = field(default_factory=list)  # openapi.Operation
+    # `if (req.method === "GET")`, `case "POST":`: methods a handler file answers, with lines
+    handled: tuple[tuple[str, int], ...] = ()
     source: str = ""  # provider kind when the file is a spec

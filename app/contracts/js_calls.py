@@ -178,10 +178,10 @@ class HttpCalls:
         helpers): a URL and options with a literal method, whatever the helper turns out to be."""
         url, options = self._value(args[0], scope), self._value(args[1], scope)
         method = _method(options.get("method"), "") if isinstance(options, Obj) else ""
-        if isinstance(method, str) and method.lower() in HTTP_METHODS and isinstance(url, tuple):
-            if any(isinstance(p, str) for p in url):
-                self.url_at = args[0]
-                return method, bind_args(url), "generated"
+        known = isinstance(url, tuple) and any(isinstance(p, str) for p in url)
+        if isinstance(method, str) and method.lower() in HTTP_METHODS and known:
+            self.url_at = args[0]
+            return method, bind_args(url), "generated"
         return None
 
     def _client_call(self, client: Client, verb: str, args: list[Node], scope: Scope) -> Any:

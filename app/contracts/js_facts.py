@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tree_sitter import Node
@@ -49,8 +50,18 @@ _INERT = {
 }
 
 
+_HANDLED = re.compile(
+    rb"""(?:\.method\s*===?\s*|\bcase\s+)["'](GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)["']"""
+)
+
+
 def extract_js(path: str, data: bytes) -> FileFacts:
     facts = FileFacts("js")
+    if b"method" in data:  # a request handler that branches on the method (Next.js pages/api)
+        facts.handled = tuple(
+            (m.group(1).decode(), data.count(b"\n", 0, m.start()) + 1)
+            for m in _HANDLED.finditer(data)
+        )
     for script in scripts(path, data):
         try:
             tree = parse(script)

@@ -283,7 +283,7 @@ def template_path(template: Template) -> tuple[str, str] | None:
 def normalize_route(raw: str) -> str:
     """A provider's route as written (`/users/<int:id>/`, `/users/:id`) -> `/users/{}`."""
     text = raw.split("?", 1)[0]
-    text = re.sub(r"\*\*?|\(\.\*\)", "{*}", text)
+    text = re.sub(r"(?<!\{)\*\*?(?!\})|\(\.\*\)", "{*}", text)  # `{*}` is one already
     text = _PARAM.sub(
         lambda m: "{*}" if m.group(0) == "{*}" or m.group(0).startswith("<path:") else "{}", text
     )
