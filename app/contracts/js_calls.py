@@ -118,6 +118,8 @@ class HttpCalls:
             prop = callee.child_by_field_name("property")
             verb = self.ev.text(prop) if prop is not None else ""
         config = self._request_config(args, scope, verb if verb in HTTP_METHODS else "")
+        if config is None and isinstance(target, Ref) and len(args) >= 2:
+            config = self._url_and_options(args, scope)
         if isinstance(target, Ref | Forward) and args and is_external(self.ev.text(args[0])):
             return None
         if isinstance(target, Ref):
@@ -174,6 +176,17 @@ class HttpCalls:
                     arg,
                 )
                 return method, bind_args(url), "generated"
+        return None
+
+    def _url_and_options(self, args: list[Node], scope: Scope) -> tuple[Any, Template, str] | None:
+        """`request('/city/' + id, { method: 'PUT' })` (openapi-ts-request, umi-style request
+        helpers): a URL and options with a literal method, whatever the helper turns out to be."""
+        url, options = self._value(args[0], scope), self._value(args[1], scope)
+        method = _method(options.get("method"), "") if isinstance(options, Obj) else ""
+        known = isinstance(url, tuple) and any(isinstance(p, str) for p in url)
+        if isinstance(method, str) and method.lower() in HTTP_METHODS and known:
+            self.url_at = args[0]
+            return method, bind_args(url), "generated"
         return None
 
     def _client_call(self, client: Client, verb: str, args: list[Node], scope: Scope) -> Any:

@@ -232,7 +232,7 @@ def _call(
                     method,
                     _path(scope, path_node, ctx),
                     node.lineno,
-                    routers.get(owner, framework),
+                    routers.get(owner, framework) if isinstance(owner, str) else framework,
                 )
             )
 
