@@ -123,6 +123,8 @@ class HttpCalls:
         if isinstance(target, Ref | Forward) and args and is_external(self.ev.text(args[0])):
             return None
         if isinstance(target, Ref):
+            if args and args[0].type == "object":  # `http.wrapper({ url, method })`, else the call
+                self.url_at = self._url_node(args[0])
             return PendingCall(
                 target,
                 (),
@@ -160,17 +162,17 @@ class HttpCalls:
                 and method.lower() in HTTP_METHODS
                 and isinstance(url, tuple)
             ):
-                self.url_at = next(
-                    (
-                        pair.child_by_field_name("value")
-                        for pair in arg.named_children
-                        if pair.type == "pair"
-                        and self.ev.text(pair.child_by_field_name("key")).strip("'\"")
-                        in ("url", "path", "endpoint")
-                    ),
-                    arg,
-                )
+                self.url_at = self._url_node(arg) or arg
                 return method, bind_args(url), "generated"
+        return None
+
+    def _url_node(self, arg: Node) -> Node | None:
+        """Where a request config object's URL is written (`url: ..`, `{ url, method }`)."""
+        for item in arg.named_children:
+            key = item.child_by_field_name("key") if item.type == "pair" else item
+            url = key is not None and self.ev.text(key).strip("'\"") in ("url", "path", "endpoint")
+            if url and item.type in ("pair", "shorthand_property_identifier"):
+                return item.child_by_field_name("value") or item
         return None
 
     def _url_and_options(self, args: list[Node], scope: Scope) -> tuple[Any, Template, str] | None:

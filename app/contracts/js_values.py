@@ -184,7 +184,9 @@ class Evaluator:
             if not any(isinstance(v, tuple | Arg | Ref) for v in (a, b)):
                 return None
             # A URL that takes either value: one call per alternative.
-            return choice([self.as_template(v, None) for v in (a, b)])
+            condition = node.child_by_field_name("condition")
+            key = self.text(condition) if condition is not None else ""
+            return choice([self.as_template(v, None) for v in (a, b)], key)
         return None
 
     def string(self, node: Node) -> str:

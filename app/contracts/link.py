@@ -234,7 +234,8 @@ class Linker:
                 return None  # `Api()`: the factory call itself, not a request
             elif isinstance(args[0], dict):  # axios(config)
                 url = args[0].get("url") or ()
-                method = _literal(args[0].get("method")) or "GET"
+                given = args[0].get("method")
+                method = _literal(given) or (given if _choices(given) else "GET")
             else:
                 config = args[1] if len(args) > 1 and isinstance(args[1], dict) else {}
                 method = _literal(config.get("method")) or "GET"
@@ -347,6 +348,11 @@ class Linker:
             if isinstance(value, RouterRef) and not rest:
                 return where, value.name
         return None
+
+
+def _choices(value: Any) -> bool:
+    """A method that is one of several (`id ? 'PUT' : 'POST'`): expanded with the URL."""
+    return isinstance(value, tuple) and any(type(p).__name__ == "Choice" for p in value)
 
 
 def _literal(value: Any) -> str | None:

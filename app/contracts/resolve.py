@@ -15,7 +15,16 @@ from cachetools import LRUCache
 from .facts import FileFacts
 from .link import Linker
 from .model import Call, Finding
-from .urls import expand, has_args, is_inline, origin_host, render_raw, template_path
+from .urls import (
+    Hole,
+    Template,
+    expand,
+    has_args,
+    is_inline,
+    origin_host,
+    render_raw,
+    template_path,
+)
 
 _MEMO: LRUCache[str, tuple[Any, ...]] = LRUCache(maxsize=40_000)
 _LOCK = Lock()
@@ -56,19 +65,35 @@ def _resolve(path: str, facts: FileFacts, linker: Linker) -> tuple[list[Call], l
     notices: list[Finding] = []
     for method, url, line, client in found:
         linked = linker.template(path, url)
-        shapes: list[tuple[str, str, str] | None] = []
-        for template in expand(linked):  # a URL that takes several values: one call each
+        shapes: list[tuple[str, str, str, str] | None] = []
+        for verb, template in _alternatives(method, linked):  # one call per value the URL takes
             if not is_inline(template):
                 shape = template_path(template) if template else None
-                shapes.append((shape[0], shape[1], origin_host(template)) if shape else None)
+                shapes.append((verb, shape[0], shape[1], origin_host(template)) if shape else None)
         if None in shapes and (len(shapes) == 1 or not any(shapes)):
             notices.append(unresolved(path, line, client, render_raw(linked)))
-        for norm, raw, host in dict.fromkeys(s for s in shapes if s is not None):
-            verb = method if isinstance(method, str) else "*"
+        for verb, norm, raw, host in dict.fromkeys(s for s in shapes if s is not None):
             calls.append(Call(verb, norm, path, line, raw, client, host))
     for call in facts.unresolved:
         notices.append(unresolved(path, call.line, call.client, ""))
     return calls, notices
+
+
+_SEP = Hole("\0method")  # between a method that takes several values and its URL
+
+
+def _alternatives(method: Any, url: Template) -> list[tuple[str, Template]]:
+    """(method, url) pairs: a method chosen by the same condition as the URL goes with it."""
+    if isinstance(method, str):
+        return [(method, t) for t in expand(url)]
+    if not isinstance(method, tuple):
+        return [("*", t) for t in expand(url)]
+    out = []
+    for joint in expand((*method, _SEP, *url)):
+        at = joint.index(_SEP)
+        verb = joint[0] if at == 1 and isinstance(joint[0], str) else "*"
+        out.append((verb.upper(), joint[at + 1 :]))
+    return out
 
 
 def unresolved(path: str, line: int, client: str, raw: str) -> Finding:
