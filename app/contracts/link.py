@@ -224,6 +224,7 @@ class Linker:
             return None  # `api.get(url).then(f)`: the promise's method, not a request
         if isinstance(value, Client) and value.kind not in ("express", "express.Router"):
             verb = rest[0] if rest else ""
+            method: Any  # upper case, or a Choice template of methods
             base = self.template(where, value.base)
             url = args[0] if args and isinstance(args[0], tuple) else ()
             if verb:
