@@ -216,11 +216,10 @@ def scan_pair(
     files: Mapping[str, bytes], base_files: Mapping[str, bytes], config: ContractsConfig
 ) -> tuple[ScanResult, ScanResult]:
     """Head (with its diff against base) and base, each tree analysed once: what a PR check
-    compares to tell new drift from drift that was already there."""
+    compares to tell new drift from drift that was already there. Unlike `scan`, the head's
+    `baseline` is left unset: the caller has the base result to compare with."""
     base = analyse(base_files, config)
-    head, before = _result(analyse(files, config), config, base), _result(base, config, None)
-    head.baseline = frozenset(f.key for f in before.findings)
-    return head, before
+    return _result(analyse(files, config), config, base), _result(base, config, None)
 
 
 def _renames(base: Analysis, head: Analysis) -> dict[tuple[str, str], Endpoint]:

@@ -21,7 +21,7 @@ Finding codes: unknown-endpoint, method-not-allowed, removed-endpoint (error);
 breaking-change (error at each calling line, else warning); trailing-slash (warning);
 unused-endpoint, unresolved-call, partially-resolved, oversized-file, unparsable-file,
 invalid-encoding, invalid-path, too-many-files (notice). Calls also carry "host"; with a base,
-each finding has "new" (bool) and the summary "new": {"errors", "warnings", "notices"}.
+each finding has "new" (bool) and the summary "new_errors", "new_warnings", "new_notices".
 """
 
 from __future__ import annotations
@@ -45,7 +45,11 @@ def counts(result: ScanResult) -> Counter[str]:
 
 def _new_counts(result: ScanResult) -> dict[str, int]:
     new = Counter(f.severity for f in result.findings if result.is_new(f))
-    return {"errors": new["error"], "warnings": new["warning"], "notices": new["notice"]}
+    return {
+        "new_errors": new["error"],
+        "new_warnings": new["warning"],
+        "new_notices": new["notice"],
+    }
 
 
 # Control characters (a newline in a file name) must never start a line of their own.
@@ -101,7 +105,7 @@ def render_json(result: ScanResult) -> str:
                 "errors": c["error"],
                 "warnings": c["warning"],
                 "notices": c["notice"],
-                **({"new": _new_counts(result)} if result.baseline is not None else {}),
+                **(_new_counts(result) if result.baseline is not None else {}),
             },
             "endpoints": [
                 {
@@ -141,7 +145,7 @@ def _summary(result: ScanResult) -> str:
     )
     if result.baseline is not None:
         new = _new_counts(result)
-        text += f" ({new['errors']} new errors, {new['warnings']} new warnings)"
+        text += f" ({new['new_errors']} new errors, {new['new_warnings']} new warnings)"
     return text
 
 

@@ -106,7 +106,8 @@ class HttpCalls:
         local = isinstance(target, Func)
         if isinstance(target, Func):
             target = self.analyze(target)
-        self.url_at, self.local_fixed = (_url_node(args[0]) if args else None), False
+        self.url_at = (self._url_node(args[0]) or args[0]) if args else None
+        self.local_fixed = False
         if isinstance(target, Wrapper):
             self.local_fixed = local and not has_args(target.url)
             return self.apply(target, args, scope)
@@ -123,6 +124,8 @@ class HttpCalls:
         if isinstance(target, Ref | Forward) and args and is_external(self.ev.text(args[0])):
             return None
         if isinstance(target, Ref):
+            if args and args[0].type == "object":  # `http.wrapper({ url, method })`, else the call
+                self.url_at = self._url_node(args[0])
             return PendingCall(
                 target,
                 (),
@@ -165,17 +168,20 @@ class HttpCalls:
                 and method.lower() in HTTP_METHODS
                 and isinstance(url, tuple)
             ):
-                self.url_at = next(
-                    (
-                        pair.child_by_field_name("value")
-                        for pair in arg.named_children
-                        if pair.type == "pair"
-                        and self.ev.text(pair.child_by_field_name("key")).strip("'\"")
-                        in ("url", "path", "endpoint")
-                    ),
-                    arg,
-                )
+                self.url_at = self._url_node(arg) or arg
                 return method, bind_args(url), "generated"
+        return None
+
+    def _url_node(self, arg: Node) -> Node | None:
+        """Where a request config object's URL is written (`url: ..`, `{ url, method }`)."""
+        for item in arg.named_children:
+            key = item.child_by_field_name("key") if item.type == "pair" else item
+            url = key is not None and self.ev.text(key).strip("'\"") in ("url", "path", "endpoint")
+            value = item.child_by_field_name("value")
+            if value is not None and value.type == "object":
+                continue  # hey-api's `path: { id }`: the path's parameters, not the URL
+            if url and item.type in ("pair", "shorthand_property_identifier"):
+                return value or item
         return None
 
     def _url_and_options(self, args: list[Node], scope: Scope) -> tuple[Any, Template, str] | None:
@@ -252,19 +258,6 @@ def passes_path(args: tuple[Any, ...]) -> bool:
     if isinstance(first, dict):
         first = first.get("url") or first.get("path")
     return isinstance(first, tuple) and has_args(first)
-
-
-def _url_node(arg: Node) -> Node:
-    """Where a request's URL is written: the argument, or the `url` of a config object."""
-    if arg.type != "object":
-        return arg
-    for child in arg.named_children:
-        if child.type == "shorthand_property_identifier" and child.text == b"url":
-            return child
-        key = child.child_by_field_name("key") if child.type == "pair" else None
-        if key is not None and key.text in (b"url", b'"url"', b"'url'"):
-            return child.child_by_field_name("value") or child
-    return arg
 
 
 def _holes(template: Template) -> Template:

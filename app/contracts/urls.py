@@ -37,9 +37,7 @@ class Choice:
     branches): the URL is one call per alternative."""
 
     options: tuple[tuple[Any, ...], ...]
-    # The condition that picks the alternative (`id` in `id ? `/a/${id}` : '/a'`): pieces
-    # with the same key take the same alternative (the URL and the method of one request).
-    key: str = ""
+    key: str = ""  # the condition (`id ?`): choices with the same key take the same branch
 
 
 Piece = str | Hole | Arg | Ref | Choice
@@ -47,46 +45,38 @@ MAX_CHOICES = 8  # alternatives of one URL: beyond, the piece is unknown
 
 
 def choice(options: list[Template], key: str = "") -> Template:
-    """One piece for several values; a single value is itself."""
-    if key and len(set(options)) > 1 and len(options) <= MAX_CHOICES:
-        return (Choice(tuple(options), key),)  # positions kept: they pair with other pieces
+    """One piece for several values; a single value is itself. With a `key` (the condition),
+    the options keep their order: the same condition elsewhere picks the same one."""
     unique = list(dict.fromkeys(options))
     if len(unique) == 1:
         return unique[0]
     if len(unique) > MAX_CHOICES:
         return (Hole(""),)
-    return (Choice(tuple(unique)),)
+    return (Choice(tuple(options), key) if key else Choice(tuple(unique)),)
 
 
 def expand(template: Template) -> list[Template]:
     """Every value a template can take (at most MAX_CHOICES)."""
     if not any(isinstance(p, Choice) for p in template):
         return [template]
-    keyed = next((p for p in template if isinstance(p, Choice) and p.key), None)
-    if keyed is not None:  # pieces of one condition take the same alternative
-        count = len(keyed.options)
-        found: list[Template] = []
-        for i in range(count):
-
-            def pick(p: Any, i: int = i) -> Template:
-                if not (isinstance(p, Choice) and p.key == keyed.key):
-                    return (p,)
-                return p.options[i] if len(p.options) == count else (Choice(p.options),)
-
-            found += expand(concat(*(pick(p) for p in template)))
-        if len(found) <= MAX_CHOICES:
-            return list(dict.fromkeys(found))
-        return [concat(*((Hole(""),) if isinstance(p, Choice) else (p,) for p in template))]
-    out: list[Template] = [()]
+    states: list[tuple[Template, dict[str, int]]] = [((), {})]
     for piece in template:
         if isinstance(piece, Choice):
-            options = [o for opt in piece.options for o in expand(opt)]
-            out = [concat(done, o) for done in out for o in options]
+            grown = []
+            for done, chosen in states:
+                picks = range(len(piece.options))
+                if piece.key and piece.key in chosen:  # `id ? 'PUT' : ..` goes with `id ? url : ..`
+                    picks = range(chosen[piece.key], chosen[piece.key] + 1)
+                for i in picks:
+                    for option in expand(piece.options[i]):
+                        keyed = {**chosen, piece.key: i} if piece.key else chosen
+                        grown.append((concat(done, option), keyed))
+            states = grown
         else:
-            out = [concat(done, (piece,)) for done in out]
-        if len(out) > MAX_CHOICES:
+            states = [(concat(done, (piece,)), chosen) for done, chosen in states]
+        if len(states) > MAX_CHOICES:
             return [concat(*((Hole(""),) if isinstance(p, Choice) else (p,) for p in template))]
-    return list(dict.fromkeys(out))
+    return list(dict.fromkeys(done for done, _ in states))
 
 
 # `axios.defaults.baseURL = X` set in one module applies to the package's calls in all of them.

@@ -51,7 +51,8 @@ def test_base_marks_new_and_existing_in_json_sarif_and_text(tmp_path: Path) -> N
         ("unknown-endpoint", "web/src/api.js", 2, False),
         ("removed-endpoint", "web/src/routes/[id]/page.js", 1, True),
     }
-    assert report["summary"]["new"] == {"errors": 1, "warnings": 0, "notices": 1}
+    summary = report["summary"]
+    assert (summary["new_errors"], summary["new_warnings"], summary["new_notices"]) == (1, 0, 1)
 
     sarif = json.loads(run_scan("scan", str(repo), "--base", "HEAD~1", "--format", "sarif").stdout)
     jsonschema.validate(sarif, SCHEMA)
