@@ -20,7 +20,7 @@ def test_ready_takes_the_first_pending_delivery_of_each_free_key(tmp_path: Path)
 
     store.retry(first[0].seq, 1, now + 60, "boom")  # d0 waits: the rest of its key waits too
     assert [d.id for d in store.ready(now, set(), 10)] == ["d1", "d2"]
-    assert store.next_due(now) == now + 60
+    assert store.next_due(now, {"o/r#1", "o/r#2"}) == now + 60  # the others are busy
     store.finish([first[1].seq])
     assert [d.id for d in store.ready(now, set(), 10)] == ["d2", "d4"]  # in arrival order
     assert store.depth() == 299

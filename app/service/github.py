@@ -73,6 +73,7 @@ class GitHubAPI(gh_aiohttp.GitHubAPI):
         max_attempts: int = 5,
         sleep: Sleep = asyncio.sleep,
         on_request: Callable[[str, str], None] | None = None,
+        on_response: Callable[[Mapping[str, str]], None] | None = None,
         renew_token: Callable[[], Awaitable[str]] | None = None,
     ) -> None:
         super().__init__(session, USER_AGENT, oauth_token=oauth_token, base_url=base_url)
@@ -82,6 +83,7 @@ class GitHubAPI(gh_aiohttp.GitHubAPI):
         self._max_attempts = max_attempts
         self._sleep = sleep
         self._on_request = on_request
+        self._on_response = on_response
 
     async def sleep(self, seconds: float) -> None:
         await self._sleep(seconds)
@@ -98,6 +100,8 @@ class GitHubAPI(gh_aiohttp.GitHubAPI):
                 self._on_request(method, url)
             try:
                 status, resp_headers, data = await super()._request(method, url, headers, body)
+                if self._on_response:
+                    self._on_response(resp_headers)
             except (TimeoutError, aiohttp.ClientConnectionError) as exc:
                 if attempt >= self._max_attempts or not _may_repeat(method, exc):
                     raise
@@ -159,9 +163,15 @@ class GitHubClient:
         self._token_locks: dict[int, asyncio.Lock] = {}
         self._slug: str | None = None
         self.requests = 0
+        self.rate_limit_remaining: int | None = None  # for /metrics
 
     def _count(self, _method: str, _url: str) -> None:
         self.requests += 1
+
+    def _note_limit(self, headers: Mapping[str, str]) -> None:
+        remaining = headers.get("x-ratelimit-remaining")
+        if remaining is not None and remaining.isdigit():
+            self.rate_limit_remaining = int(remaining)
 
     def _api(self, **auth: Any) -> GitHubAPI:
         return GitHubAPI(
@@ -171,6 +181,7 @@ class GitHubClient:
             max_attempts=self._max_attempts,
             sleep=self._sleep,
             on_request=self._count,
+            on_response=self._note_limit,
             **auth,
         )
 
