@@ -221,11 +221,11 @@ def make_handler(
     store: GroupCommit,
     *,
     metrics: Metrics | None = None,
-    max_held: int = MAX_HELD,
+    budget: BodyBudget | None = None,
     body_timeout: float = BODY_TIMEOUT,
 ) -> Callable[[web.Request], Any]:
     key = secret.encode()
-    budget = BodyBudget(max_held)
+    budget = budget or BodyBudget(MAX_HELD)
 
     async def receive(request: web.Request) -> web.Response:
         if (request.content_length or 0) > MAX_BODY:

@@ -33,6 +33,7 @@ WORKER = web.AppKey("worker", Worker)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 RECONCILER = web.AppKey("reconciler", "Reconciler")
 METRICS = web.AppKey("metrics", Metrics)
+BODY_BUDGET = web.AppKey("body_budget", intake.BodyBudget)
 
 # Connections: an idle one is closed after KEEPALIVE seconds (aiohttp's default is an hour), and
 # a burst of connects waits in a listen backlog that the kernel's somaxconn may shorten.
@@ -144,11 +145,12 @@ def create_app(
         store.close()
 
     app.cleanup_ctx.append(lifecycle)
+    app[BODY_BUDGET] = intake.BodyBudget(max_held)
     receive = intake.make_handler(
         settings.webhook_secret,
         writer,
         metrics=metrics,
-        max_held=max_held,
+        budget=app[BODY_BUDGET],
         body_timeout=body_timeout,
     )
     app.router.add_post(settings.webhook_path, receive)
