@@ -157,8 +157,9 @@ class BodyBudget:
 
 
 class _Refused(Exception):
-    def __init__(self, response: web.Response) -> None:
+    def __init__(self, response: web.Response, *, hang_up: bool = False) -> None:
         self.response = response
+        self.hang_up = hang_up
 
 
 @dataclass
@@ -202,10 +203,8 @@ async def _read(
         ok = hmac.compare_digest(expected, header.lower().encode())
         return _Body(b"".join(chunks) if ok else b"", ok)
     except TimeoutError:
-        # Not from GitHub: close the connection rather than linger reading the rest.
-        request.protocol.force_close()
-        log.warning("body from %s not received within %.0fs; cut off", request.remote, timeout)
-        raise _Refused(_answer(408, "request body too slow")) from None
+        log.warning("body from %s not received within %gs; cut off", request.remote, timeout)
+        raise _Refused(_answer(408, "request body too slow"), hang_up=True) from None
     finally:
         budget.give(reserved)
 
@@ -236,6 +235,12 @@ def make_handler(
         try:
             body = await _read(request, key, header, budget, body_timeout)
         except _Refused as refused:
+            if refused.hang_up:
+                # Not from GitHub: answer, then close rather than linger reading the rest.
+                refused.response.force_close()
+                await refused.response.prepare(request)
+                await refused.response.write_eof()
+                request.protocol.force_close()
             return refused.response
         if not body.signature_ok:
             return _answer(401, "missing or invalid X-Hub-Signature-256")

@@ -67,7 +67,7 @@ class MalformedRequests(logging.Filter):
             return False
         self._last = record.created
         remote = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
-        message = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        message = " ".join(str(getattr(exc, "message", "") or exc).split())[:200]
         more = f" ({self._skipped} more not logged)" if self._skipped else ""
         self._skipped = 0
         record.msg, record.args = "malformed request from %s: %s%s", (remote, message, more)

@@ -181,8 +181,8 @@ async def serve(
     """Run until SIGTERM/SIGINT (or `stop`): stop accepting, let the worker finish its work."""
     raise_open_files_limit()
     server_log = logging.getLogger("aiohttp.server")
-    if not any(isinstance(f, MalformedRequests) for f in server_log.filters):
-        server_log.addFilter(MalformedRequests())
+    malformed = MalformedRequests()
+    server_log.addFilter(malformed)
     app = create_app(settings, **kwargs)
     runner = web.AppRunner(
         app, access_log=None, handle_signals=False, keepalive_timeout=KEEPALIVE
@@ -203,3 +203,4 @@ async def serve(
     finally:
         log.info("shutting down")
         await runner.cleanup()
+        server_log.removeFilter(malformed)
