@@ -140,7 +140,7 @@ async def scrape(url: Url) -> dict[str, float]:
 
 
 async def test_metrics_move_with_deliveries(tmp_path: Path) -> None:
-    async with server(tmp_path) as (sandbox, settings, app):
+    async with server(tmp_path) as (sandbox, settings, _app):
         url = Url(settings)
         before = await scrape(url)
         assert before["baton_queue_depth"] == 0 and before["baton_github_requests_total"] == 0
@@ -269,9 +269,11 @@ async def test_idle_connections_do_not_stop_healthz(tmp_path: Path) -> None:
                     writer.write(b"POST /api/github/webhooks HTTP/1.1\r\nHost: x\r\n")
                 idle.append(writer)
             start = time.monotonic()
-            async with aiohttp.ClientSession() as session:
-                async with session.get(Url(settings).base + "/healthz") as resp:
-                    assert resp.status == 200
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(Url(settings).base + "/healthz") as resp,
+            ):
+                assert resp.status == 200
             assert time.monotonic() - start < 1.0
         finally:
             for writer in idle:

@@ -4,6 +4,7 @@ clock; what survives a reopen; bodies compressed and gone once handled; a bounde
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import sqlite3
 import time
@@ -158,7 +159,7 @@ async def test_retries_back_off_on_the_injected_clock_then_die(tmp_path: Path) -
     finally:
         await worker.stop()
     d1 = [at for i, at in tries if i == "d1"]
-    gaps = [b - a for a, b in zip(d1, d1[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(d1)]
     assert len(d1) == 3 and store.dead_count() == 1  # max_attempts tries, then a dead letter
     assert 5 <= gaps[0] <= 10 and 10 <= gaps[1] <= 20  # exponential, with jitter
     later = store._db.execute("SELECT attempts, status FROM deliveries WHERE id='later'")
