@@ -234,7 +234,7 @@ def run_wrk(
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0 or "Requests/sec" not in out:
         raise RuntimeError(f"wrk failed:\n{out}")
-    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.M))
     if set(latency) != {"50", "99"}:
         raise RuntimeError(f"no latency distribution in wrk's output:\n{out}")
     errors = re.search(r"Socket errors:.*", out)

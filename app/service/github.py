@@ -162,6 +162,7 @@ class GitHubClient:
         )
         self._token_locks: dict[int, asyncio.Lock] = {}
         self._slug: str | None = None
+        self._app_jwt: tuple[str, float] | None = None  # (token, reuse until)
         self.requests = 0
         self.rate_limit_remaining: int | None = None  # for /metrics
 
@@ -186,7 +187,12 @@ class GitHubClient:
         )
 
     def app_api(self) -> GitHubAPI:
-        return self._api(jwt_token=app_jwt(self._app_id, self._private_key))
+        # Signing parses the PEM key, with OpenSSL's checks: milliseconds of CPU on the event
+        # loop per call. One JWT serves seven of its nine minutes.
+        now = time.time()
+        if self._app_jwt is None or now >= self._app_jwt[1]:
+            self._app_jwt = (app_jwt(self._app_id, self._private_key, now), now + 420)
+        return self._api(jwt_token=self._app_jwt[0])
 
     async def bot_login(self) -> str:
         """`<slug>[bot]`: the login GitHub shows for the App's own actions."""

@@ -215,13 +215,17 @@ class DeliveryStore:
         added, new, now = self.write_batch(rows)
         return added, self.note_new(new, now)
 
-    @_locked
     def write_batch(
         self, rows: list[tuple[str, str, str, bytes]]
     ) -> tuple[list[bool], list[tuple[str, int]], float]:
         """Compress and store, in one transaction; safe from a thread. Returns which rows were
         new, their (key, seq) and the time stamped on them, for `note_new` on the loop."""
-        packed = pack_all([row[3] for row in rows])
+        return self._store_packed(rows, pack_all([row[3] for row in rows]))
+
+    @_locked
+    def _store_packed(
+        self, rows: list[tuple[str, str, str, bytes]], packed: list[bytes]
+    ) -> tuple[list[bool], list[tuple[str, int]], float]:
         now = self._now()
         # Numbered here, so both tables are written by one executemany each.
         first = self._next_seq
@@ -460,11 +464,6 @@ class DeliveryStore:
         while self.prune_before(cutoff) == PRUNE_BATCH:
             pass
 
-    @_locked
-    def checkpoint(self) -> None:
-        """Fold the whole WAL back and truncate it, on the event loop's connection (upkeep)."""
-        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-
     def checkpoint_passive(self) -> None:
         """Fold back what the WAL holds now; for a thread (see GroupCommit)."""
         self._checkpoint_db.execute("PRAGMA wal_checkpoint(PASSIVE)")
@@ -542,18 +541,18 @@ async def maintain(
     *,
     interval: float = 60.0,
     keep_done: float = 7 * 86400,
-    wal_limit: int = JOURNAL_LIMIT,
+    wal_limit: int = CHECKPOINT_BYTES,
 ) -> None:
     """Every `interval`: drop finished rows older than `keep_done` in small batches (each a
-    short transaction on the loop, so intake waits milliseconds at most), and truncate a WAL
-    that grew past `wal_limit`."""
+    short transaction on the loop, so intake waits milliseconds at most), and fold back a WAL
+    left over `wal_limit` by a burst (intake's own checkpoints run only while it writes)."""
     while True:
         await asyncio.sleep(interval)
         try:
             cutoff = store.prune_cutoff(time.time() - keep_done)
             while store.prune_before(cutoff) == PRUNE_BATCH:
                 await asyncio.sleep(0)
-            if store.wal_bytes() > wal_limit:
-                store.checkpoint()
+            if store.wal_bytes() > wal_limit:  # after a burst, with nothing written since
+                await asyncio.to_thread(store.checkpoint_passive)
         except sqlite3.Error:
             log.warning("queue maintenance failed", exc_info=True)
