@@ -41,6 +41,8 @@ class VerificationConfig:
     required_approvals: int = 1
     require_ticket: bool = True
     require_checks: bool = True
+    exempt_authors: tuple[str, ...] = ()  # e.g. dependabot[bot]: conditions 1-4 skipped
+    exempt_labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
+    mapping: dict[str, Any] = loader.construct_mapping(node, deep=True)  # type: ignore[assignment]
     lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value if hasattr(k, "value")}
     mapping["__lines__"] = lines
     return mapping
@@ -96,7 +98,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str,
 
 _LineLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,  # type: ignore[arg-type]
+    _construct_mapping,
 )
 
 # key -> (type check, converter)
@@ -108,6 +110,8 @@ _SCHEMA: dict[str, dict[str, str]] = {
         "required_approvals": "int",
         "require_ticket": "bool",
         "require_checks": "bool",
+        "exempt_authors": "strs",
+        "exempt_labels": "strs",
     },
 }
 

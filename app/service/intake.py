@@ -41,6 +41,7 @@ HANDLED_EVENTS = frozenset(
         "check_run",
         "check_suite",
         "push",
+        "status",
     }
 )
 
@@ -93,7 +94,7 @@ _OBJECTS: dict[str, tuple[tuple[str, str, bool], ...]] = {
     "check_run": (("head_sha", "string", False), ("pull_requests", "list", False)),
     "check_suite": (("head_sha", "string", False), ("pull_requests", "list", False)),
 }
-_SCALARS = ("action", "ref")
+_SCALARS = ("action", "ref", "sha")
 
 
 def payload_problem(payload: dict[str, Any]) -> str | None:
@@ -135,6 +136,8 @@ def ordering_key(event: str, payload: dict[str, Any]) -> str:
             if prs and isinstance(prs[0], dict) and "number" in prs[0]:
                 return f"{repo}#{prs[0]['number']}"
             return f"{repo}@{obj.get('head_sha') or ''}"
+    if event == "status" and payload.get("sha"):  # with the check suite of the same commit
+        return f"{repo}@{payload['sha']}"
     return f"{repo}:{event}"
 
 

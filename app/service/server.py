@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 STORE = web.AppKey("store", DeliveryStore)
 WORKER = web.AppKey("worker", Worker)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
-RECONCILER = web.AppKey("reconciler", "Reconciler")
+RECONCILER: web.AppKey[Reconciler] = web.AppKey("reconciler")
 METRICS = web.AppKey("metrics", Metrics)
 BODY_BUDGET = web.AppKey("body_budget", intake.BodyBudget)
 
@@ -111,6 +111,7 @@ def create_app(
                 private_key=settings.private_key,
                 base_url=settings.github_api_url,
                 retry_base=min(1.0, settings.retry_base),
+                clock=clock,
             )
             metrics.watch_github(lambda: (client.requests, client.rate_limit_remaining))
             dispatcher = Dispatcher(client, features, clock)

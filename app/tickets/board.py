@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from app.config import RepoConfig
 from app.tickets import messages as msg
@@ -161,7 +162,7 @@ class Board:
         gone = {identity(c) for c in claims}
         self.requests = [r for r in self.requests if identity(r.claim) not in gone]
 
-    def update(self, claim: Claim, **changes: object) -> None:
+    def update(self, claim: Claim, **changes: Any) -> None:
         self.drop([claim])
         self.add(replace(claim, **changes), new=False)
 

@@ -184,7 +184,8 @@ def apply_command(board: Board, event: CommandEvent) -> None:
             return
         holder = current.holders.get(role)
         if not (holder and holder.key == actor.key) and not board.look.writer(actor.login):
-            board.comments.append(msg.not_holder(actor.login, role, holder and holder.holder))
+            held_by = holder.holder if holder else None
+            board.comments.append(msg.not_holder(actor.login, role, held_by))
             return
         _act(board, role, holder, event)
 

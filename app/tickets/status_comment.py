@@ -29,6 +29,7 @@ State schema, version 1 (times are UTC, `YYYY-MM-DDTHH:MM:SSZ`; the unnamed role
       "prs": [{"number": 7, "title": "...", "author": "octocat",
                "state": "open" | "closed" | "merged", "draft": false,
                "verification": "success" | "failure" | "pending" | null,
+               "reason": "waiting for a review",  # what the verification waits for
                "checks": {"ci / test": "success"}}],
       "done": [{"role": "backend", "by": "octocat", "at": "...", "evidence": "...", "ref": 456}],
       "notices": ["needs-spec"],                  # one-off comments already posted
@@ -77,6 +78,7 @@ class LinkedPR:
     draft: bool = False
     verification: str | None = None  # conclusion of `Baton / verification`
     checks: tuple[tuple[str, str], ...] = ()  # (check run name, status or conclusion)
+    reason: str = ""  # what the verification waits for, or why it failed
 
     @property
     def ready_for_review(self) -> bool:
@@ -261,6 +263,7 @@ def _pr(p: Mapping[str, Any]) -> LinkedPR:
         draft=bool(p.get("draft")),
         verification=None if verification is None else _str(verification),
         checks=tuple((_str(k), _str(v)) for k, v in list(checks.items())[:MAX_CHECKS]),
+        reason=_str(p.get("reason", "")),
     )
 
 
