@@ -215,6 +215,7 @@ _SCHEMA: dict[str, dict[str, _Convert]] = {
     },
 }
 
+
 def parse_config(text: str | bytes | None) -> RepoConfig:
     """Parse `.github/baton.yml`. Never raises: each invalid key keeps its default."""
     if text is None:

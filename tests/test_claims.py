@@ -19,6 +19,8 @@ from app.tickets.claims import (
     resolve,
     staleness,
 )
+from app.tickets.plan import Inputs, plan
+from app.tickets.status_comment import parse
 from tests.test_tickets import AGENT, ALICE, APP, BOB, MAINT, T0, World, at, world
 
 CAROL = Actor("carol")
@@ -165,10 +167,11 @@ def test_stale_warning_once_then_release() -> None:
     w.assign(BOB, when=T0)
     w.run(T0)
     p = w.run(T0 + timedelta(hours=25))
-    assert len(p.comments) == 1 and "released at" in p.comments[0]
+    assert len(p.comments) == 1 and "released in 23 hours" in p.comments[0]
+    assert "no activity for 1 day" in p.comments[0]
     assert w.plan(T0 + timedelta(hours=30)).comments == ()  # warned once
     p = w.run(T0 + timedelta(hours=49))
-    assert p.remove_assignees == ("bob",) and "released" in p.comments[0]
+    assert p.remove_assignees == ("bob",) and "Released" in p.comments[0]
     assert w.holders == {} and w.status == ["status: ready"]
     assert w.settled(T0 + timedelta(hours=50))
 
@@ -332,12 +335,10 @@ def test_a_role_reported_done_is_not_released_for_idleness() -> None:
 
 
 def test_a_plan_that_needs_lookups_does_nothing_else() -> None:
-    from app.tickets.plan import plan
-
     w = world()
     w.run(T0)
     w.ticket = replace(w.ticket, state="closed", state_reason="completed", closed_by=BOB)
-    p = plan(w.ticket, w.config, at(1), status_body=w.body, events=w.events, app_login=APP.login)
+    p = plan(Inputs(w.ticket, w.config, at(1), APP.login, status_body=w.body, events=w.events))
     assert p.needs.permissions == {"bob"} and p.empty and p.state is None
 
 
@@ -361,7 +362,6 @@ def test_released_command_claims_are_kept_as_bounded_history() -> None:
     for i in range(25):
         w.run(at(2 * i + 1), f"/claim -- round {i}", by=BOB)
         w.run(at(2 * i + 2), "/release", by=BOB)
-    from app.tickets.status_comment import parse
 
     state = parse(w.body)
     assert state is not None and state.claims == () and len(state.history) == 20

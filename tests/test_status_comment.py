@@ -24,6 +24,7 @@ from app.tickets.status_comment import (
 )
 from tests.test_tickets import T0
 
+NOW = T0 + timedelta(hours=5)
 FULL = State(
     ticket=12,
     status="in-progress",
@@ -69,24 +70,25 @@ def state_json(body: str) -> dict:
 
 
 def test_round_trip_of_every_field() -> None:
-    body = render(FULL)
+    body = render(FULL, NOW)
     assert body.startswith("<!-- baton:status -->\n")
     assert parse(body) == FULL
-    assert render(parse(body) or FULL) == body  # deterministic
+    assert render(parse(body) or FULL, NOW) == body  # deterministic
 
 
 def test_human_readable_part() -> None:
-    body = render(FULL)
+    body = render(FULL, NOW)
     assert "1 of 3 acceptance criteria checked" in body
-    assert "| api | @coder[bot] | 2026-03-01T12:00:00Z | taking -- the API \\| all |" in body
+    assert "| api | @\u200dcoder\\[bot\\] | 5 hours ago | taking -- the API \\| all |" in body
     assert "#9 Fix &lt;b&gt;it&lt;/b&gt; (open, draft; verification: pending)" in body
     assert "ci / test: success" in body and "pytest -q --&gt; 42 passed" in body
-    empty = render(State(ticket=1, status="ready"))
+    assert "2026-03-01T12:00:00Z" not in body.split("<!-- baton:state")[0]  # relative times
+    empty = render(State(ticket=1, status="ready"), NOW)
     assert "no acceptance criteria yet" in empty and "free to `/claim`" in empty
 
 
 def test_state_json_cannot_end_the_html_comment_and_is_versioned() -> None:
-    body = render(FULL)
+    body = render(FULL, NOW)
     block = body[body.index("<!-- baton:state ") + len("<!-- baton:state ") : -len(" -->")]
     assert "--" not in block and ">" not in block and "<" not in block
     data = state_json(body)
@@ -96,7 +98,7 @@ def test_state_json_cannot_end_the_html_comment_and_is_versioned() -> None:
 
 
 def test_parse_rejects_tampering() -> None:
-    body = render(FULL)
+    body = render(FULL, NOW)
     assert parse(None) is None and parse("") is None
     assert parse(body.replace("<!-- baton:status -->", "")) is None
     assert parse(body.replace('"version": 1', '"version": 2')) is None
@@ -113,7 +115,7 @@ def test_parse_rejects_tampering() -> None:
 def test_a_note_cannot_smuggle_a_state_block() -> None:
     fake = '<!-- baton:state {"version": 1, "ticket": 99} -->'
     state = State(ticket=1, claims=(Claim("", "eve", T0, fake),))
-    parsed = parse(render(state))
+    parsed = parse(render(state, NOW))
     assert parsed is not None and parsed.ticket == 1 and parsed.claims[0].note == fake
 
 
@@ -141,18 +143,18 @@ def test_round_trip_of_arbitrary_text(claims, prs, evidence, status) -> None:  #
         prs=tuple(LinkedPR(n, title, checks=tuple(c.items())) for n, title, c in prs),
         done=(DoneReport("", "x", T0, evidence),),
     )
-    body = render(state)
+    body = render(state, NOW)
     assert parse(body) == state
     assert "-->" not in body[body.index("<!-- baton:state ") : -4]
 
 
 def test_handled_comment_ids_are_bounded_to_the_latest() -> None:
     state = State(ticket=1, handled=tuple(range(1, MAX_HANDLED + 11)))
-    assert state_json(render(state))["handled"] == list(range(11, MAX_HANDLED + 11))
-    assert (parse(render(state)) or state).handled == tuple(range(11, MAX_HANDLED + 11))
-    old = render(State(ticket=1)).replace(', "handled": []', "")  # written before the key
+    assert state_json(render(state, NOW))["handled"] == list(range(11, MAX_HANDLED + 11))
+    assert (parse(render(state, NOW)) or state).handled == tuple(range(11, MAX_HANDLED + 11))
+    old = render(State(ticket=1), NOW).replace(', "handled": []', "")  # written before the key
     assert parse(old) == State(ticket=1)
 
 
 def test_table_cell_is_one_line_and_cannot_open_html_or_split_cells() -> None:
-    assert table_cell("a |b\\\n <!-- c -->\r\nd") == "a \\|b\\\\ &lt;!-- c --&gt; d"
+    assert table_cell("a |b\\\n <!-- c -->\r\nd") == "a \\|b\\\\ &lt;\\!-- c --&gt; d"

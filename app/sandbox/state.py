@@ -61,6 +61,7 @@ class Comment:
     created_at: str
     updated_at: str
     via_app: bool = False
+    reactions: list[tuple[int, str, str]] = field(default_factory=list)  # (id, login, content)
 
 
 @dataclass
