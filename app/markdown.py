@@ -62,8 +62,10 @@ def inert(text: object, limit: int = MAX_INERT) -> str:
 def code(text: object, limit: int = 100) -> str:
     """User text as a code span that cannot be broken out of: delimited by a backtick run
     longer than any inside it, padded so leading or trailing backticks stay inside. Inside a
-    code span nothing is a mention or HTML. Not for table cells (use `inert`)."""
-    flat = _flat(text, limit) or " "
+    code span nothing is a mention or HTML; a zero-width joiner after `<` keeps even the raw
+    text free of `<!--` (a reader of the raw body, like an agent, sees no comment opener).
+    Not for table cells (use `inert`)."""
+    flat = _flat(text, limit).replace("<", "<" + ZWJ) or " "
     longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if longest or flat.startswith(" ") else ""
@@ -71,8 +73,10 @@ def code(text: object, limit: int = 100) -> str:
 
 
 def table_cell(text: object) -> str:
-    """`text` on one line, safe inside a table cell: see `inert`."""
-    return inert(text)
+    """`text` on one line, safe inside a table cell (`|` escaped), and unable to open HTML
+    (`<`, `>` as entities). For text users wrote, prefer `inert` (no mentions either)."""
+    flat = " ".join(str(text).split())
+    return flat.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def command_lines(text: str | None, max_chars: int = 65_536) -> Iterator[str]:

@@ -157,4 +157,4 @@ def test_handled_comment_ids_are_bounded_to_the_latest() -> None:
 
 
 def test_table_cell_is_one_line_and_cannot_open_html_or_split_cells() -> None:
-    assert table_cell("a |b\\\n <!-- c -->\r\nd") == "a \\|b\\\\ &lt;\\!-- c --&gt; d"
+    assert table_cell("a |b\\\n <!-- c -->\r\nd") == "a \\|b\\\\ &lt;!-- c --&gt; d"
