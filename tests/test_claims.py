@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -16,6 +17,7 @@ from app.tickets.claims import (
     Request,
     WorkItem,
     current_runs,
+    may_act,
     resolve,
     staleness,
 )
@@ -367,3 +369,55 @@ def test_released_command_claims_are_kept_as_bounded_history() -> None:
     assert state is not None and state.claims == () and len(state.history) == 20
     assert state.history[-1].note == "round 24" and state.history[-1].ended_at == at(50)
     assert w.settled(at(60))
+
+
+# --- one authority rule (SPEC 5, #9.1) --------------------------------------------------------
+
+
+def test_may_act_the_holder_or_a_human_writer_never_an_agent_on_anothers_claim() -> None:
+    asked: list[str] = []
+
+    def writer(answer: bool) -> Callable[[], bool]:
+        return lambda: asked.append("looked up") or answer
+
+    assert may_act("Ada", "ada", agent=True, writer=writer(False))  # its holder, any case
+    assert may_act("maya", "ada", agent=False, writer=writer(True))
+    assert not may_act("bolt[bot]", "ada", agent=True, writer=writer(True))  # even with write
+    assert not may_act("eve", "ada", agent=False, writer=writer(False))
+    assert may_act("maya", None, agent=False, writer=writer(True))  # a free role: a writer
+    assert not may_act("bolt[bot]", None, agent=True, writer=writer(True))
+    assert len(asked) == 3  # never looked up for the holder or an agent
+
+
+def test_every_path_refuses_an_agent_on_anothers_claim() -> None:
+    """/release, /handoff, /done by an agent with write permission, and its unassignment of
+    the holder: the claim stays, and the agent is told (a -1 on its commands)."""
+    w = team(labels=("role: api", "role: ui"))
+    w.permissions["coder[bot]"] = "write"
+    w.run(T0)
+    w.run(at(1), "/claim api -- mine", by=BOB)
+    for minute, text in enumerate(("/release api", "/handoff @coder[bot] api", "/done api"), 2):
+        p = w.run(at(minute), text, by=AGENT)
+        assert p.reactions == ((w.comment_ids, "-1"),) and "only its holder" in p.comments[0]
+        assert w.holders == {"api": "bob"} and parse(w.body).done == ()  # type: ignore[union-attr]
+    w.unassign(BOB, by=AGENT, when=at(6))
+    p = w.run(at(6))
+    assert p.add_assignees == ("bob",) and w.holders == {"api": "bob"}
+    assert "@coder[bot]" in p.comments[0] and w.settled(at(7))
+    w.unassign(BOB, by=MAINT, when=at(8))  # a human writer may
+    w.run(at(8))
+    assert w.holders == {} and w.settled(at(9))
+
+
+def test_one_stale_comment_names_every_role() -> None:
+    w = team(labels=("role: api", "role: ui"))
+    w.run(T0)
+    w.assign(BOB, when=T0)
+    w.assign(ALICE, when=T0)
+    w.run(T0)
+    p = w.run(T0 + timedelta(hours=25))
+    [comment] = p.comments
+    assert "@bob" in comment and "@alice" in comment and "`api`" in comment and "`ui`" in comment
+    p = w.run(T0 + timedelta(hours=49))
+    [comment] = p.comments
+    assert comment.startswith("Released") and comment.count("\n- ") == 2

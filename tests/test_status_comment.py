@@ -4,22 +4,28 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.markdown import table_cell
+from app.markdown import ZWJ, table_cell
 from app.tickets.claims import Claim
 from app.tickets.status_comment import (
     MAX_HANDLED,
+    MAX_PRS,
+    MAX_STATUS,
     VERSION,
     DoneReport,
     LinkedPR,
     SpecSummary,
     State,
+    fit,
     parse,
+    rank_prs,
     render,
+    same_record,
     to_json,
 )
 from tests.test_tickets import T0
@@ -158,3 +164,66 @@ def test_handled_comment_ids_are_bounded_to_the_latest() -> None:
 
 def test_table_cell_is_one_line_and_cannot_open_html_or_split_cells() -> None:
     assert table_cell("a |b\\\n <!-- c -->\r\nd") == "a \\|b\\\\ &lt;!-- c --&gt; d"
+
+
+# --- bounds, importance, what a reader sees (#9.3, #9.4, #13) --------------------------------
+
+huge = st.text(alphabet=st.sampled_from(list("<>-@`|&\\x")), min_size=0, max_size=2_000)
+
+
+@settings(max_examples=30, deadline=None)
+@given(huge, huge, huge, st.integers(0, 60))
+def test_whatever_users_write_the_comment_stays_under_the_bound(
+    title: str, note: str, check: str, count: int
+) -> None:
+    roles = tuple(f"r{i}" for i in range(10))
+    checks = tuple((f"{check}{j}", "x" * 50) for j in range(40))
+    state = State(
+        ticket=1,
+        status="in-progress",
+        roles=roles,
+        claims=tuple(Claim(r, f"agent{i}", T0, note * 3) for i, r in enumerate(roles)),
+        prs=tuple(
+            LinkedPR(i, title * 3, "someone", checks=checks, reason=note)
+            for i in range(1, count + 1)
+        ),
+        done=tuple(DoneReport(r, "x", T0, note * 3) for r in roles),
+        history=tuple(Claim("r0", "h", T0, note, "command", ended_at=T0) for _ in range(40)),
+        handled=tuple(range(500)),
+    )
+    kept, body = fit(state, NOW)
+    assert len(body) < MAX_STATUS
+    assert parse(body) == kept and kept.claims and len(kept.claims) == 10
+
+
+def test_prs_are_kept_by_importance_the_holders_first() -> None:
+    junk = [LinkedPR(i, "<" * 256, "mallory") for i in range(1, 21)]
+    real = LinkedPR(21, "Refund API", "Ada[bot]")
+    merged = LinkedPR(22, "old", "zed", "merged", verification="success")
+    kept = rank_prs([*junk, real, merged], ["ada[bot]"])
+    assert len(kept) == MAX_PRS and real in kept and merged in kept
+    assert [p.number for p in kept] == sorted(p.number for p in kept)
+    assert LinkedPR(1, "<" * 256, "mallory") not in kept  # the oldest junk goes first
+
+
+def test_single_role_has_no_role_column_and_closed_tickets_are_not_free() -> None:
+    one = State(ticket=1, status="in-progress", claims=(Claim("", "bob", T0, "on it"),))
+    body = render(one, NOW)
+    assert "(unnamed)" not in body and "| holder | since | note |" in body
+    assert f"| @{ZWJ}bob | 5 hours ago | on it |" in body
+    for status in ("done", None):
+        assert "free to `/claim`" not in render(State(ticket=1, status=status), NOW)
+    assert "free to `/claim`" in render(State(ticket=1, status="ready"), NOW)
+
+
+def test_a_pr_line_says_what_its_verification_waits_for() -> None:
+    pr = LinkedPR(9, "Fix", "bob", verification="pending", reason="waiting for 1 approval")
+    body = render(State(ticket=1, prs=(pr,)), NOW)
+    assert "#9 Fix (open; verification: pending (waiting for 1 approval))" in body
+    assert parse(body).prs == (pr,)  # type: ignore[union-attr]
+
+
+def test_only_bookkeeping_is_not_a_change() -> None:
+    assert same_record(FULL, replace(FULL, handled=(1, 2, 3)))
+    assert not same_record(FULL, replace(FULL, notices=()))
+    assert not same_record(None, FULL) and same_record(None, None)
