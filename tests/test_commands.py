@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -308,3 +310,40 @@ def test_a_redelivered_command_comment_is_not_answered_again() -> None:
     w.run(at(9))
     assert w.run(at(10), "/claim", by=BOB).comments
     assert w.plan(at(10), "/claim", by=BOB, comment_id=w.comment_ids).empty
+
+
+# --- mentions stay at the parties (SPEC 5, #9.2) ------------------------------------------
+
+
+MENTION = re.compile(r"(?<![\w`])@([A-Za-z0-9][A-Za-z0-9-]*(?:\[bot\])?)")
+
+
+def mentioned(text: str) -> set[str]:
+    """`@login` outside code spans, as GitHub would notify."""
+    prose = re.sub(r"(`+).*?\1", "", text)
+    return {m.lower() for m in MENTION.findall(prose)}
+
+
+@pytest.mark.parametrize(
+    ("text", "by", "parties"),
+    [
+        ("/claim api`x @m1 @m2 -- @m3", CAROL, {"carol"}),
+        ("/claim ui -- @m1 @m2 <!-- x", CAROL, {"carol", "bob"}),  # held by bob: told
+        ("/workload @maint", CAROL, {"carol"}),
+        ("/workload", BOB, {"bob"}),
+        ("/release ui", CAROL, {"carol"}),
+        ("/handoff @m1 ui -- @m2 @m3", CAROL, {"carol"}),
+        ("/handoff @dan ui -- @m2 @m3", MAINT, {"maint", "bob", "dan"}),
+        ("/done ui -- @m1 @m2", BOB, {"bob"}),
+        ("/done api -- @m1 @m2", AGENT, {"coder[bot]"}),
+    ],
+)
+def test_each_command_mentions_only_its_parties(text: str, by: Actor, parties: set[str]) -> None:
+    w = world(labels=("role: api", "role: ui"), author=CAROL, permissions={"maint": "write"})
+    w.run(T0)
+    w.run(at(1), "/claim ui -- @m9 mine", by=BOB)
+    p = w.run(at(2), text, by=by, pr=7)
+    assert p.comments or p.reactions
+    for reply in p.comments:
+        assert mentioned(reply) <= parties, reply
+    assert sum(len(mentioned(r)) for r in p.comments) <= 2 * len(parties)

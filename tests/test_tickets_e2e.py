@@ -701,3 +701,37 @@ def test_the_issue_form_asks_for_acceptance_criteria_as_task_items() -> None:
     assert criteria["attributes"]["label"] == TicketsConfig().criteria_heading
     assert criteria["attributes"]["value"].startswith("- [ ] ")
     assert ".github/ISSUE_TEMPLATE/ticket.yml" in (root / "README.md").read_text()
+
+
+# --- a quieter bot (#13) ----------------------------------------------------------------------
+
+
+async def test_commands_are_acknowledged_by_reactions_without_bookkeeping_edits(
+    stack: Stack,
+) -> None:
+    n = await ready_ticket(stack)
+    ada = stack.sandbox.person("ada[bot]", "Bot")
+    claim = ada.comment(REPO, n, "/claim -- on it")
+    await stack.settle()
+    assert reactions(stack, claim) == ["+1"] and said(stack, n) == []
+    before, mark = status(stack, n)[0], len(stack.sandbox.requests)
+    again = ada.comment(REPO, n, "/claim")  # already hers: nothing to show
+    other = stack.sandbox.person("bolt[bot]", "Bot").comment(REPO, n, "/lgtm\n/cc @maya")
+    await stack.settle()
+    edits = [r for r in stack.requests_since(mark) if r.method == "PATCH"]
+    assert edits == [] and status(stack, n)[0] == before  # only the handled ids would change
+    assert reactions(stack, again) == ["+1"] and reactions(stack, other) == []
+    assert said(stack, n) == []
+    refresh = ada.comment(REPO, n, "/status")
+    await stack.settle()
+    assert reactions(stack, refresh) == ["+1"]
+    assert any(r.method == "PATCH" for r in stack.requests_since(mark))
+
+
+async def test_a_closed_ticket_does_not_invite_claims(stack: Stack) -> None:
+    n = await ready_ticket(stack)
+    stack.sandbox.grant(REPO, "maya", "write")
+    stack.sandbox.person("maya").close(REPO, n)
+    await stack.settle()
+    body, state = status(stack, n)
+    assert state["status"] == "done" and "free to `/claim`" not in body
