@@ -15,11 +15,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.config import RepoConfig, TicketsConfig
+from app.tickets.board import holders_of
 from app.tickets.claims import Actor, AssignmentEvent, WorkItem
 from app.tickets.commands import from_comment
 from app.tickets.messages import StatusLabel
 from app.tickets.model import Ticket, closed_by_commit, parse_spec, roles_of, status_labels_on
-from app.tickets.plan import Inputs, Plan, decide, plan
+from app.tickets.plan import Inputs, Plan, closes_as_verified, decide, plan
 from app.tickets.status_comment import LinkedPR, parse
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -414,3 +415,23 @@ def test_empty_task_items_are_not_criteria() -> None:
     assert not parse_spec(body, "Acceptance criteria").ready
     body += "- [x] refunds work\n"
     assert parse_spec(body, "Acceptance criteria").total == 1
+
+
+def test_who_holds_what_for_the_gate() -> None:
+    ticket = Ticket(7, ALICE, assignees=(BOB,))
+    assert holders_of(ticket, None) == {"": "bob"}  # a lone assignee holds the lone role
+    assert holders_of(replace(ticket, labels=("role: a", "role: b")), None) == {}
+    assert holders_of(replace(ticket, assignees=(BOB, MAINT)), None) == {}
+    w = world(labels=("role: api",))
+    w.run(T0)
+    w.run(at(1), "/claim -- x", by=AGENT)
+    assert holders_of(w.ticket, parse(w.body)) == {"api": "coder[bot]"}
+
+
+def test_a_verified_merge_closes_an_open_ticket() -> None:
+    ticket = Ticket(7, ALICE)
+    merged = LinkedPR(9, "Fix", "bob", "merged", verification="success")
+    assert closes_as_verified(ticket, [merged])
+    assert not closes_as_verified(ticket, [replace(merged, verification="failure")])
+    assert not closes_as_verified(ticket, [replace(merged, state="open")])
+    assert not closes_as_verified(replace(ticket, state="closed"), [merged])

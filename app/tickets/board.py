@@ -26,7 +26,7 @@ from app.tickets.claims import (
     staleness,
     unassigned_after,
 )
-from app.tickets.model import Ticket
+from app.tickets.model import Ticket, roles_of
 from app.tickets.status_comment import DoneReport, State
 
 # How a handled command is acknowledged on its comment (a reaction, SPEC 5). A comment with
@@ -278,3 +278,14 @@ class Board:
     def keep(self) -> set[str]:
         """Assignees to keep: holders, and those whose assignment is not visible yet."""
         return {c.key for c in self.final.holders.values()} | self.pending
+
+
+def holders_of(ticket: Ticket, state: State | None) -> dict[str, str]:
+    """role -> holder, as the tickets shell recorded it in the status comment; before there is
+    one, a lone assignee holds the lone role (the first plan will say so too)."""
+    if state is not None:
+        return {c.role: c.holder for c in state.claims if c.ended_at is None}
+    roles = roles_of(ticket.labels)
+    if len(roles) == 1 and len(ticket.assignees) == 1:
+        return {roles[0]: ticket.assignees[0].login}
+    return {}
