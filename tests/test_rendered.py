@@ -37,6 +37,8 @@ body {{ font: 14px/1.5 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; 
 .body {{ padding: 8px 16px; }}
 table {{ border-collapse: collapse; }} th, td {{ border: 1px solid #d0d7de; padding: 4px 12px; }}
 code {{ background: #eff1f3; border-radius: 4px; padding: 1px 4px; font-size: 85%; }}
+.reaction {{ border: 1px solid #d0d7de; border-radius: 12px; padding: 2px 8px;
+             font-size: 12px; display: inline-block; margin: 0 0 8px; }}
 blockquote {{ color: #59636e; border-left: 4px solid #d0d7de; margin: 0; padding: 0 12px; }}
 </style>
 {comments}"""
@@ -55,11 +57,16 @@ def text_of(rendered: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", rendered))
 
 
-def page(title: str, comments: list[tuple[str, str]]) -> str:
+EMOJI = {"+1": "\N{THUMBS UP SIGN}", "-1": "\N{THUMBS DOWN SIGN}", "confused": "\N{CONFUSED FACE}"}
+
+
+def page(title: str, comments: list[tuple[str, str, list[str]]]) -> str:
     blocks = "".join(
         f'<div class="comment"><div class="head"><b>{html.escape(who)}</b> commented</div>'
-        f'<div class="body">{visible_html(body)}</div></div>'
-        for who, body in comments
+        f'<div class="body">{visible_html(body)}'
+        + "".join(f'<span class="reaction">{EMOJI.get(r, r)} 1</span>' for r in reactions)
+        + "</div></div>"
+        for who, body, reactions in comments
     )
     return PAGE.format(title=html.escape(title), comments=blocks)
 
@@ -105,14 +112,14 @@ async def test_the_ticket_screens_read_well(stack: Stack) -> None:
         assert stray_tags(shown) == set(), reply
         assert not ISO_TIME.search(text_of(shown)) and "(unnamed)" not in shown
     thread = [
-        (c.user.login, c.body)
+        (c.user.login, c.body, [r for _, _, r in c.reactions])
         for c in sandbox.world.repos[REPO].comments.values()
         if c.issue_number == n
     ]
     keep = os.environ.get("BATON_SCREENS")
     if keep:
         Path(keep).mkdir(parents=True, exist_ok=True)
-        Path(keep, "status.html").write_text(page("status", [("baton[bot]", body)]))
+        Path(keep, "status.html").write_text(page("status", [("baton[bot]", body, [])]))
         Path(keep, "thread.html").write_text(
             page("thread", [t for t in thread if not t[1].startswith(STATUS_MARKER)])
         )

@@ -197,9 +197,9 @@ class Board:
         gone = {identity(c) for c in claims}
         self.requests = [r for r in self.requests if identity(r.claim) not in gone]
 
-    def update(self, claim: Claim, **changes: object) -> None:
+    def update(self, claim: Claim, note: str) -> None:
         self.drop([claim])
-        self.add(replace(claim, **changes), new=False)
+        self.add(replace(claim, note=note), new=False)
 
     def settle(self, activity: Mapping[str, datetime]) -> None:
         """The final resolution and its messages, then activity and staleness of the winners."""

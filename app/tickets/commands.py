@@ -162,7 +162,7 @@ def apply_command(board: Board, event: CommandEvent) -> None:
         held = [c for c in mine if role is None or c.role == role]
         if held:  # already yours: a repeated or redelivered /claim only updates the note
             if cmd.text and held[0].note != cmd.text:
-                board.update(held[0], note=cmd.text)
+                board.update(held[0], cmd.text)
             return
         claim = Claim(
             role or board.roles[0],
@@ -183,8 +183,9 @@ def apply_command(board: Board, event: CommandEvent) -> None:
             answer(USAGE, msg.usage(cmd.name, f"`/{cmd.name}`: name the role.", board.roles))
             return
         holder = current.holders.get(role)
-        if not board.may_act(actor.login, holder and holder.holder):
-            answer(REFUSED, msg.not_holder(actor.login, role, holder and holder.holder))
+        holder_login = holder.holder if holder else None
+        if not board.may_act(actor.login, holder_login):
+            answer(REFUSED, msg.not_holder(actor.login, role, holder_login))
             return
         _act(board, role, holder, event)
 

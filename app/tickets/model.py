@@ -111,7 +111,7 @@ def parse_spec(body: str | None, heading: str) -> Spec:
             continue
         task = _TASK.match(line) if level else None
         text = (task.group(2) or "").strip()[:500] if task else ""
-        if text:  # an empty `- [ ]` (an untouched form prefill) is no criterion
+        if task and text:  # an empty `- [ ]` (an untouched form prefill) is no criterion
             items.append(Criterion(text, task.group(1) != " "))
             if len(items) >= MAX_ITEMS:
                 break

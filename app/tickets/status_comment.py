@@ -267,10 +267,10 @@ def render(state: State, now: datetime) -> str:
     if state.done:
         lines += ["", "**Done reports**", ""]
         for d in state.done:
-            role = inert(d.role, MAX_NAME) if d.role else "the ticket"
+            done_role = inert(d.role, MAX_NAME) if d.role else "the ticket"
             evidence = f": {inert(d.evidence)}" if d.evidence else ""
             by = inert("@" + d.by, MAX_NAME)
-            lines.append(f"- {role} by {by}, {_since(d.at, now)}{evidence}")
+            lines.append(f"- {done_role} by {by}, {_since(d.at, now)}{evidence}")
     payload = json.dumps(to_json(state), ensure_ascii=False)
     lines += ["", f"<!-- baton:state {_escape(payload)} -->"]
     return "\n".join(lines)
