@@ -112,7 +112,7 @@ def check_glob(pattern: str) -> str:
     """`pattern` compiled by wcmatch as the scanner will match it; ValueError when it is not
     a glob or can never match (a reversed range such as `[z-a]`)."""
     if not pattern.strip():
-        raise ValueError("an empty glob")
+        return pattern  # matches nothing; the scanner skips it
     try:
         included, _excluded = glob.translate(pattern.strip().lstrip("/"), flags=GLOB_FLAGS)
         for regex in included:
@@ -177,8 +177,6 @@ def _boolean(value: Any) -> bool:
 
 
 def _strings(value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -243,7 +241,7 @@ def parse_config(text: str | bytes | None) -> RepoConfig:
         line = lines.get(key)
         if key == "agents":
             try:
-                config = replace(config, agents=_strings(value))
+                config = replace(config, agents=_strings(value if value is not None else []))
             except ValueError as exc:
                 problems.append(ConfigProblem(f"agents {exc}", line))
             continue
