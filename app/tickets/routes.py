@@ -1,7 +1,9 @@
 """Tickets and claims shell (SPEC 4, 5): fetch a ticket's state, plan with the core, apply.
 
-The status comment is read and written through `status_store` (cached); permissions, open
-claims and assignment events come from `lookups`.
+Per delivery: `_fetch` the issue, its status comment (`store`, cached) and assignment events
+(`reads`); `decide` with the core (`plan`), looking up permissions and open claims through
+`GitHubLookup`; `_apply` the plan: comments, reactions, assignees, labels, the status comment.
+Waiting for GitHub (an assignment not listed yet) is a `RetryLater`, never a sleep.
 """
 
 from __future__ import annotations
