@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -76,3 +77,13 @@ def test_command_lines_are_the_prose_lines_of_paragraphs() -> None:
         "/claim",
         "/workload",
     ]
+
+
+def test_reading_commands_from_hostile_bodies_is_bounded_in_time() -> None:
+    """GitHub's largest comment, made of what slows Markdown parsers down (link brackets,
+    emphasis runs, backticks): well under a second each (it was 2 s for `[` with links on)."""
+    for unit in ("[", "[a](", "_*", "`a", "[*_`<a](\n", "&#"):
+        body = "/claim\n" + unit * (65_536 // len(unit))
+        started = time.process_time()
+        assert [line for line in command_lines(body) if line.startswith("/")] == ["/claim"]
+        assert time.process_time() - started < 1.5, unit
