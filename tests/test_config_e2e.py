@@ -6,12 +6,17 @@ from pathlib import Path
 
 from app.checks.report import CONTRACTS_CHECK
 from app.checks.verification import VERIFICATION_CHECK
-from app.service.server import STORE
+from app.service.server import DISPATCHER, STORE
 from tests.conftest import REPO, Stack, running_stack
 from tests.contracts.helpers import run_scan
 from tests.octokit import validate_webhook
 
 BAD = b"claims:\n  max_per_agent: many\n"
+
+
+def repo_comments(stack: Stack, number: int) -> list:  # type: ignore[type-arg]
+    comments = stack.sandbox.world.repos[REPO].comments.values()
+    return [c for c in comments if c.issue_number == number]
 
 
 def labels(stack: Stack, number: int) -> list[str]:
@@ -127,4 +132,12 @@ async def test_one_bad_key_does_not_turn_the_ticket_label_off(tmp_path: Path) ->
         await stack.settle()
         assert labels(stack, plain) == []
         assert "status: needs-spec" in labels(stack, ticket)
+        # Stale checks run with the default release_after (it overflowed before, #9.5).
+        ann.edit_issue(REPO, ticket, body="## Acceptance criteria\n- [ ] refunds\n")
+        ann.assign(REPO, ticket, "ann")
+        await stack.settle()
+        stack.sandbox.world.clock.advance(hours=30)
+        stack.app[DISPATCHER].client.forget_installation(1)
+        await stack.sweep()
         assert stack.app[STORE].dead_count() == 0
+        assert any("no activity" in c.body for c in repo_comments(stack, ticket))
