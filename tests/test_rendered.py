@@ -101,6 +101,8 @@ async def test_the_ticket_screens_read_well(stack: Stack) -> None:
     assert state["claims"][0]["since"].endswith("Z")  # the exact time stays in the JSON
     pr_line = next(li for li in re.findall(r"<li>(.*?)</li>", screen, re.S) if "#" in li)
     assert "verification:" in pr_line
+    reason = state["prs"][0].get("reason")  # what the gate waits for, once the gate says
+    assert not reason or html.escape(reason, quote=False) in pr_line
     replies = [
         (c.user.login, c.body)
         for c in sandbox.world.repos[REPO].comments.values()

@@ -20,7 +20,7 @@ from app.tickets.claims import Actor, AssignmentEvent, WorkItem
 from app.tickets.commands import from_comment
 from app.tickets.messages import StatusLabel
 from app.tickets.model import Ticket, closed_by_commit, parse_spec, roles_of, status_labels_on
-from app.tickets.plan import Inputs, Plan, closes_as_verified, decide, plan
+from app.tickets.plan import Inputs, Plan, closes_as_verified, decide, needs_events, plan
 from app.tickets.status_comment import LinkedPR, parse
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -426,6 +426,14 @@ def test_who_holds_what_for_the_gate() -> None:
     w.run(T0)
     w.run(at(1), "/claim -- x", by=AGENT)
     assert holders_of(w.ticket, parse(w.body)) == {"api": "coder[bot]"}
+
+
+def test_events_are_read_only_when_a_claim_could_need_them() -> None:
+    ticket = Ticket(7, ALICE)
+    assert not needs_events(ticket, has_status=False)
+    assert needs_events(ticket, has_status=True)
+    assert needs_events(replace(ticket, assignees=(BOB,)), has_status=False)
+    assert needs_events(replace(ticket, state="closed"), has_status=False)
 
 
 def test_a_verified_merge_closes_an_open_ticket() -> None:

@@ -301,6 +301,13 @@ async def decide(inputs: Inputs, lookup: Lookup) -> tuple[Plan, Inputs]:
     raise RuntimeError(f"#{inputs.ticket.number}: the plan kept asking for lookups")
 
 
+def needs_events(ticket: Ticket, has_status: bool) -> bool:
+    """Whether the plan needs the issue's events: not for an open ticket with no assignees and
+    no status comment (no claim, current or past, to order); a closed one needs them all the
+    same (was it closed by a merge commit?)."""
+    return bool(ticket.assignees) or has_status or ticket.state != "open"
+
+
 def closes_as_verified(ticket: Ticket, news: Sequence[LinkedPR]) -> bool:
     """An open ticket whose PR news is a merge with a passing verification is closed as
     completed by the app (SPEC 4: merged with a passing verification: done)."""

@@ -27,7 +27,7 @@ from app.tickets.claims import Actor, WorkItem, parse_time
 from app.tickets.commands import CommandEvent, from_comment
 from app.tickets.messages import CLAIM_COMMANDS, StatusLabel, no_ticket
 from app.tickets.model import Ticket, is_ticket
-from app.tickets.plan import Inputs, Plan, closes_as_verified, decide
+from app.tickets.plan import Inputs, Plan, closes_as_verified, decide, needs_events
 from app.tickets.reads import (
     Json,
     assigned_to,
@@ -168,9 +168,7 @@ async def _fetch(
         commands=news.commands, prs=news.prs, unlink_prs=news.unlink,
         activity=news.activity, workloads=workloads,
     )  # fmt: skip
-    # No assignees and no status comment: no claim, current or past, for events to order.
-    # A closed ticket needs them all the same: was it closed by a merge commit?
-    if ticket.assignees or status_id is not None or ticket.state != "open":
+    if needs_events(ticket, status_id is not None):
         events, by_commit = await issue_events(ctx, number)
         inputs = replace(inputs, events=events, closed_by_commit=by_commit)
     return inputs, status_id
