@@ -262,7 +262,7 @@ class Board:
                 if w.ticket != self.ticket.number
             ]
             current += [
-                f"#{self.ticket.number} ({c.role or 'the ticket'})"
+                WorkItem(self.ticket.number).describe(c.role)
                 for c in result.held_by(claim.holder)
             ]
             return msg.claim_limit(claim.holder, self.config.claims.max_per_agent, current)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from app.config import ClaimsConfig
+from app.markdown import inert
 
 MAX_NOTE = 300  # characters kept of a note or evidence
 WRITE_PERMISSIONS = frozenset({"admin", "maintain", "write"})
@@ -103,8 +104,10 @@ class WorkItem:
     ticket: int
     title: str = ""
 
-    def describe(self) -> str:
-        return f"#{self.ticket} {self.title}".rstrip()
+    def describe(self, role: str | None = None) -> str:
+        """A Markdown list item's text: the ticket's number links it, the title is inert."""
+        text = f"#{self.ticket} {inert(self.title, 120)}".rstrip()
+        return text if role is None else f"{text} ({inert(role, 60) or 'the ticket'})"
 
 
 def parse_time(value: Any) -> datetime | None:

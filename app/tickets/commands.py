@@ -17,7 +17,7 @@ from app.config import RepoConfig
 from app.markdown import code, command_lines
 from app.tickets import messages as msg
 from app.tickets.board import ACCEPTED, REFUSED, USAGE, Board
-from app.tickets.claims import MAX_NOTE, Actor, Claim, has_write
+from app.tickets.claims import MAX_NOTE, Actor, Claim, WorkItem, has_write
 from app.tickets.status_comment import DoneReport
 
 KNOWN = ("claim", "release", "handoff", "done", "workload", "status")
@@ -152,10 +152,8 @@ def apply_command(board: Board, event: CommandEvent) -> None:
         items = [
             w.describe() for w in board.people.workload(login) if w.ticket != board.ticket.number
         ]
-        items += [
-            f"#{board.ticket.number} {board.ticket.title} ({c.role or 'the ticket'})".rstrip()
-            for c in current.held_by(login)
-        ]
+        here = WorkItem(board.ticket.number, board.ticket.title)
+        items += [here.describe(c.role) for c in current.held_by(login)]
         answer(ACCEPTED, msg.workload(login, items, actor.login))
     elif cmd.name == "claim":
         answer(ACCEPTED)  # a claim that loses is refused once the claims are resolved

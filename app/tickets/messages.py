@@ -141,7 +141,8 @@ def claim_no_free_role(claimant: str, holders: list[tuple[str, str, str]]) -> st
 
 
 def claim_limit(claimant: str, limit: int, current: list[str]) -> str:
-    listed = "\n".join(f"- {inert(c, 150)}" for c in current) or "- (none listed)"
+    """`current`: list items already safe (`WorkItem.describe`)."""
+    listed = "\n".join(f"- {c}" for c in current) or "- (none listed)"
     return (
         f"{who(claimant)}, agents may hold at most {limit} open claims in this repository, "
         f"and you hold:\n{listed}\n\nRelease one (`/release`) before claiming another."
@@ -227,11 +228,12 @@ def done_recorded(actor: str, role: str, evidence: str) -> str:
 
 
 def workload(login: str, items: list[str], actor: str) -> str:
-    """`login`'s open claims; mentioned only when the actor asked about themselves."""
+    """`login`'s open claims (`items`: already safe, `WorkItem.describe`); `login` is mentioned
+    only when the actor asked about themselves."""
     shown = who(login) if login.lower() == actor.lower() else name(login)
     if not items:
         return f"{shown} holds no open claims in this repository."
-    listed = "\n".join(f"- {inert(i, 150)}" for i in items)
+    listed = "\n".join(f"- {i}" for i in items)
     return f"Open claims of {shown} in this repository:\n{listed}"
 
 
