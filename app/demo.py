@@ -13,7 +13,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from mcp.client import Client
+
 from app.features import FEATURES
+from app.mcp.server import build
+from app.mcp.tools import Tools
 from app.sandbox import APP_ID, SandboxServer
 from app.sandbox.server import Request
 from app.service.server import STORE, WORKER, serve
@@ -198,7 +202,52 @@ async def play(sandbox: SandboxServer, app: Any) -> None:
     await story.say(f"maya merges PR #{pr}")
     issue = world.repos[REPO].issues[n]
     print(f"\nticket #{n}: {issue.state}, labels {[lb.name for lb in issue.labels]}")
-    print(f"{len(sandbox.requests)} API requests, {len(sandbox.deliveries)} deliveries in all")
+    await mcp_scene(sandbox, story, maya)
+    print(f"\n{len(sandbox.requests)} API requests, {len(sandbox.deliveries)} deliveries in all")
+
+
+def _said(tool: str, result: dict[str, Any]) -> str:
+    """One line for what a tool answered."""
+    if tool == "list_tickets":
+        return ", ".join(f"#{t['number']} {t['title']} ({len(t['free_roles'])} free role)"
+                         for t in result["tickets"]) or "nothing"  # fmt: skip
+    if tool == "get_my_workload":
+        held = [f"#{c['ticket']} {c['role'] or '(unnamed)'}" for c in result["claims"]]
+        return ", ".join(held) or "no claims"
+    if tool == "update_handoff_request":
+        held = ", ".join(f"{r['role'] or '(unnamed)'}: @{r['holder']}" for r in result["roles"])
+        return f"{result['outcome']} after {result['waited_seconds']} s; {held}"
+    if tool == "get_ticket":
+        return f"status {result['status']}, claims " + ", ".join(
+            f"@{c['holder']} ({c['note']})" for c in result["claims"])
+    if tool == "get_mismatches":
+        counts = result["summary"]
+        return (f"{counts['errors']} errors, {counts['warnings']} warnings, "
+                f"{counts['notices']} notices on {counts['endpoints']} endpoints")  # fmt: skip
+    return json.dumps(result)[:120]
+
+
+async def mcp_scene(sandbox: SandboxServer, story: Story, maya: Any) -> None:
+    """An agent works through its MCP tools (in process here; `baton mcp` serves them)."""
+    spec = "## Acceptance criteria\n- [ ] `GET /api/orders/export` answers CSV\n"
+    n = maya.open_issue(REPO, "Export orders as CSV", spec)
+    await story.say(f"maya opens ticket #{n}; docs-agent starts its MCP session (`baton mcp`)")
+    login = "docs-agent[bot]"
+    tools = Tools(sandbox.token_for(login), REPO, sandbox.url, root=tempfile.gettempdir())
+    calls: list[tuple[str, dict[str, Any]]] = [
+        ("get_my_workload", {}),
+        ("list_tickets", {"free_only": True}),
+        ("update_handoff_request", {"number": n, "action": "claim", "note": "CSV export"}),
+        ("get_ticket", {"number": n}),
+        ("get_mismatches", {"ref": "main"}),
+    ]
+    async with Client(build(tools)) as client:
+        for tool, arguments in calls:
+            result = await client.call_tool(tool, arguments)
+            args = ", ".join(f"{k}={v!r}" for k, v in arguments.items())
+            print(f"      docs-agent calls {tool}({args})")
+            print(f"        -> {_said(tool, result.structured_content or {})}")
+    await story.say(f"docs-agent's claim was its own `/claim` comment on #{n}")
 
 
 async def run() -> int:

@@ -18,3 +18,9 @@ async def test_the_demo_story(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Baton / contracts success" in out
     assert "Baton / verification success" in out
     assert "ticket #1: closed, labels ['status: done']" in out
+    # The MCP scene: an agent's tools, and its claim as its own comment, handled by the App.
+    assert "docs-agent calls list_tickets(free_only=True)" in out
+    assert "-> #3 Export orders as CSV (1 free role)" in out
+    assert "-> accepted after" in out and "(unnamed): @docs-agent[bot]" in out
+    assert "-> status in-progress, claims @docs-agent[bot] (CSV export)" in out
+    assert "baton assigns @docs-agent[bot] on #3" in out

@@ -15,6 +15,7 @@ from app.sandbox.state import CheckRun, Issue, Repo, User, World
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 DOCS = "https://docs.github.com/rest"
 INSTALLATION = web.RequestKey("installation_id", int)
+USER = web.RequestKey("user_login", str)  # set for a person's own token
 
 
 def error(status: int, message: str, **extra: Any) -> web.Response:
@@ -60,6 +61,7 @@ class Rest:
             ("GET", "/app/installations", self.list_installations),
             ("POST", "/app/installations/{id}/access_tokens", self.create_token),
             ("GET", "/installation/repositories", self.list_repos),
+            ("GET", "/user", self.get_user),
             ("GET", r, self.get_repo),
             ("GET", r + "/contents/{path:.+}", self.get_contents),
             ("GET", r + "/issues", self.list_issues),
@@ -90,11 +92,25 @@ class Rest:
 
     # --- helpers ------------------------------------------------------------------------
     def repo(self, request: web.Request) -> Repo:
+        """The repository, if the token reaches it: an installation's own, or (a person's
+        token) any: the sandbox's repositories are public."""
         name = f"{request.match_info['owner']}/{request.match_info['repo']}"
         repo = self.world.repos.get(name)
-        if repo is None or repo.installation_id != request.get(INSTALLATION):
+        if repo is None or (
+            USER not in request and repo.installation_id != request.get(INSTALLATION)
+        ):
             raise NotFound(name)
         return repo
+
+    def actor(self, request: web.Request) -> User:
+        """Who acts: the person whose token it is, else the App's bot."""
+        login = request.get(USER)
+        return self.world.users[login] if login else self.bot
+
+    @staticmethod
+    def app_only(request: web.Request) -> None:
+        if USER in request:
+            raise web.HTTPForbidden(reason="You must authenticate via a GitHub App.")
 
     def issue(self, request: web.Request, repo: Repo, *, pr: bool | None = None) -> Issue:
         issue = self.actions.issue(repo, int(request.match_info["number"]))
@@ -139,7 +155,14 @@ class Rest:
             status=201,
         )
 
+    async def get_user(self, request: web.Request) -> web.Response:
+        if USER not in request:
+            return error(403, "Resource not accessible by integration")
+        return web.json_response(self.render.user(self.actor(request)))
+
     async def list_repos(self, request: web.Request) -> web.Response:
+        if INSTALLATION not in request:
+            return error(403, "Resource not accessible by personal access token")
         inst = self.world.installations[request[INSTALLATION]]
         items = [self.render.repository(self.world.repos[name]) for name in inst.repos]
         return paginate(request, items, "repositories")
@@ -213,16 +236,17 @@ class Rest:
             raise Invalid("state")
         if data.get("state_reason") not in (None, "completed", "not_planned", "reopened"):
             raise Invalid("state_reason")
-        self.actions.edit_issue(repo, issue, self.bot, **data)
+        self.actions.edit_issue(repo, issue, self.actor(request), **data)
         return web.json_response(self.render.issue(repo, issue))
 
     async def list_comments(self, request: web.Request) -> web.Response:
         repo = self.repo(request)
         issue = self.issue(request, repo)
+        since = request.query.get("since", "")  # ISO 8601 UTC: compares as text
         items = [
             self.render.comment(repo, c)
             for c in repo.comments.values()
-            if c.issue_number == issue.number
+            if c.issue_number == issue.number and c.updated_at >= since
         ]
         return paginate(request, items)
 
@@ -234,7 +258,8 @@ class Rest:
             raise Invalid("body")
         if len(body) > 65536:
             raise Invalid("body is too long (maximum is 65536 characters)")
-        comment = self.actions.comment(repo, issue, self.bot, body, via_app=True)
+        actor = self.actor(request)
+        comment = self.actions.comment(repo, issue, actor, body, via_app=actor is self.bot)
         return web.json_response(self.render.comment(repo, comment), status=201)
 
     async def update_comment(self, request: web.Request) -> web.Response:
@@ -245,9 +270,9 @@ class Rest:
         body = (await self.body(request)).get("body")
         if not isinstance(body, str) or not body or len(body) > 65536:
             raise Invalid("body")
-        if comment.user != self.bot:
+        if comment.user != self.actor(request):
             return error(403, "Resource not accessible by integration")
-        self.actions.edit_comment(repo, comment, self.bot, body)
+        self.actions.edit_comment(repo, comment, self.actor(request), body)
         return web.json_response(self.render.comment(repo, comment))
 
     async def react(self, request: web.Request) -> web.Response:
@@ -287,13 +312,13 @@ class Rest:
         names = (await self.body(request)).get("labels")
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise Invalid("labels")
-        self.actions.add_labels(repo, issue, self.bot, names)
+        self.actions.add_labels(repo, issue, self.actor(request), names)
         return web.json_response([self.render.label(repo, lb) for lb in issue.labels])
 
     async def remove_label(self, request: web.Request) -> web.Response:
         repo = self.repo(request)
         issue = self.issue(request, repo)
-        self.actions.remove_label(repo, issue, self.bot, request.match_info["name"])
+        self.actions.remove_label(repo, issue, self.actor(request), request.match_info["name"])
         return web.json_response([self.render.label(repo, lb) for lb in issue.labels])
 
     async def _assignees(self, request: web.Request) -> tuple[Repo, Issue, list[str]]:
@@ -306,12 +331,12 @@ class Rest:
 
     async def add_assignees(self, request: web.Request) -> web.Response:
         repo, issue, logins = await self._assignees(request)
-        self.actions.assign(repo, issue, self.bot, logins)
+        self.actions.assign(repo, issue, self.actor(request), logins)
         return web.json_response(self.render.issue(repo, issue), status=201)
 
     async def remove_assignees(self, request: web.Request) -> web.Response:
         repo, issue, logins = await self._assignees(request)
-        self.actions.unassign(repo, issue, self.bot, logins)
+        self.actions.unassign(repo, issue, self.actor(request), logins)
         return web.json_response(self.render.issue(repo, issue))
 
     async def list_labels(self, request: web.Request) -> web.Response:
@@ -407,6 +432,7 @@ class Rest:
             run.output = {k: v for k, v in output.items() if k != "annotations"}
 
     async def create_check_run(self, request: web.Request) -> web.Response:
+        self.app_only(request)
         repo = self.repo(request)
         data = await self.body(request)
         if not isinstance(data.get("name"), str) or not isinstance(data.get("head_sha"), str):
@@ -428,6 +454,7 @@ class Rest:
         return web.json_response(self.render.check_run(repo, run), status=201)
 
     async def update_check_run(self, request: web.Request) -> web.Response:
+        self.app_only(request)
         repo = self.repo(request)
         run = repo.check_runs.get(int(request.match_info["id"]))
         if run is None:

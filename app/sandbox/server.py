@@ -24,7 +24,7 @@ from app.sandbox import shapes
 from app.sandbox.actions import Actions, Invalid, NotFound
 from app.sandbox.people import Person
 from app.sandbox.render import Render
-from app.sandbox.rest import INSTALLATION, Rest, error
+from app.sandbox.rest import INSTALLATION, USER, Rest, error
 from app.sandbox.state import Repo, User, World
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,8 @@ class Request:
     query: dict[str, str]
     body: Any
     status: int
-    auth: str  # app | installation | none
+    auth: str  # app | installation | user | none
+    login: str = ""  # whose token, for `user`
 
 
 @dataclass
@@ -79,6 +80,20 @@ def _key_pair() -> tuple[str, str]:
     return private, public
 
 
+def _conditional(request: web.Request, response: web.Response) -> web.Response:
+    """GitHub's ETags: a GET answered 200 carries one; sent back in `If-None-Match` while the
+    answer is unchanged, it gets an empty 304."""
+    if response.status != 200 or not isinstance(response.body, bytes):
+        return response
+    etag = f'"{hashlib.sha1(response.body).hexdigest()}"'
+    response.headers["ETag"] = etag
+    sent = request.headers.get("If-None-Match", "")
+    wanted = {t.strip().removeprefix("W/") for t in sent.split(",")}
+    if etag in wanted:
+        return web.Response(status=304, headers={"ETag": etag})
+    return response
+
+
 def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
@@ -91,6 +106,7 @@ class SandboxServer:
         self.app_id = APP_ID
         self.bot = self.world.user(f"{APP_SLUG}[bot]", "Bot")
         self.requests: list[Request] = []
+        self.rate_used = 0
         self.deliveries: list[Delivery] = []
         self.faults: list[Fault] = []
         self.webhook_url: str | None = None
@@ -149,6 +165,15 @@ class SandboxServer:
 
     def grant(self, repo: str, login: str, permission: str) -> None:
         self.world.repos[repo].permissions[login] = permission
+
+    def token_for(self, login: str) -> str:
+        """A personal access token of `login` (created if new): requests with it act as them."""
+        self.world.user(login, "Bot" if login.endswith("[bot]") else "User")
+        token = next((t for t, who in self.world.user_tokens.items() if who == login), None)
+        if token is None:
+            token = "ghp_" + uuid.uuid4().hex
+            self.world.user_tokens[token] = login
+        return token
 
     # --- deliveries ---------------------------------------------------------------------
     def _emit(self, event: str, action: str, repo: Repo, sender: User, objects: dict) -> None:
@@ -277,6 +302,9 @@ class SandboxServer:
             if str(claims["iss"]) != str(APP_ID) or claims["exp"] - claims["iat"] > 600:
                 return None
             return "app"
+        if scheme.lower() in ("token", "bearer") and credential in self.world.user_tokens:
+            request[USER] = self.world.user_tokens[credential]
+            return "user"
         if scheme.lower() not in ("token", "bearer") or credential not in self.world.tokens:
             return None
         installation_id, expiry = self.world.tokens[credential]
@@ -295,7 +323,10 @@ class SandboxServer:
             except ValueError:
                 body = raw.decode("utf-8", "replace")
         auth = self._auth(request)
-        record = Request(request.method, request.path, dict(request.query), body, 0, auth or "none")
+        record = Request(
+            request.method, request.path, dict(request.query), body, 0, auth or "none",
+            request.get(USER, ""),
+        )  # fmt: skip
         self.requests.append(record)
         fault = self._fault(request)
         if fault is not None:
@@ -326,8 +357,12 @@ class SandboxServer:
                 )
             except web.HTTPException as exc:
                 response = error(exc.status, exc.reason)
+        if request.method == "GET" and isinstance(response, web.Response):
+            response = _conditional(request, response)
         record.status = response.status
-        used = len(self.requests)
+        if response.status != 304:  # as on GitHub, a 304 costs no rate limit
+            self.rate_used += 1
+        used = self.rate_used
         response.headers.update(
             {
                 "X-RateLimit-Limit": str(RATE_LIMIT),

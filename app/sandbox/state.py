@@ -176,6 +176,7 @@ class World:
         self.repos: dict[str, Repo] = {}
         self.installations: dict[int, Installation] = {}
         self.tokens: dict[str, tuple[int, datetime]] = {}  # token -> (installation, expiry)
+        self.user_tokens: dict[str, str] = {}  # a person's own token -> login (PATs don't expire)
         self.token_ttl = timedelta(hours=1)  # GitHub's installation tokens live an hour
 
     def next_id(self) -> int:

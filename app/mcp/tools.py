@@ -1,0 +1,420 @@
+"""The six tools' work (SPEC 10): read GitHub as the agent, act through ordinary comments, and
+scan the local checkout in process. Errors are `ToolError`s that say what to do next."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+from mcp.server.mcpserver.exceptions import ToolError
+
+from app.checks.report import CONTRACTS_CHECK
+from app.checks.verification import VERIFICATION_CHECK
+from app.config import CONFIG_PATH, MAX_CONFIG_BYTES, ContractsConfig, RepoConfig, parse_config
+from app.contracts import render, scan, scan_pair, select_paths
+from app.contracts.engine import MAX_FILE_BYTES, MAX_SPEC_BYTES
+from app.contracts.gitread import GitError, read_commit, read_worktree
+from app.contracts.model import Finding, ScanResult
+from app.contracts.selection import kind_of
+from app.tickets.messages import StatusLabel
+from app.tickets.model import Ticket, is_ticket
+
+from . import core
+from . import model as m
+from .github import AgentGitHub, GitHubError, Json
+
+log = logging.getLogger(__name__)
+
+WAIT_SECONDS = 30.0  # how long update_handoff_request waits for the App
+POLL_SECONDS = 0.25  # between two (conditional, so free when nothing changed) reads
+MAX_STATES = 20  # status comments one listing reads
+MAX_GATES = 5  # linked PRs whose verification get_ticket reads
+FETCHES = 8  # concurrent blob requests
+NO_TOKEN = (
+    "GITHUB_TOKEN is not set: start `baton mcp` with GITHUB_TOKEN set to the agent's own GitHub "
+    "token (Issues read/write on the repository), so that its actions are the agent's."
+)
+NO_REPO = (
+    "Which repository? Set BATON_REPO=owner/name, or start `baton mcp` inside a checkout whose "
+    "`origin` remote is on GitHub."
+)
+
+
+def _fail(exc: Exception) -> ToolError:
+    return ToolError(str(exc))
+
+
+class Tools:
+    """One agent's session: its token, its repository, its checkout."""
+
+    def __init__(
+        self,
+        token: str | None,
+        repo: str | None,
+        api_url: str = "https://api.github.com",
+        root: str = ".",
+        *,
+        wait: float = WAIT_SECONDS,
+        poll: float = POLL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.token, self.repo, self.api_url, self.root = token, repo, api_url, root
+        self.wait, self.poll, self.clock = wait, poll, clock
+        self._session: aiohttp.ClientSession | None = None
+        self._gh: AgentGitHub | None = None
+
+    async def open(self) -> None:
+        """One HTTP session for the whole MCP session; the agent's login is learnt up front."""
+        self._session = aiohttp.ClientSession()
+        if self.token and self.repo:
+            self._gh = AgentGitHub(self._session, self.token, self.api_url, self.repo)
+            try:
+                await asyncio.wait_for(self._gh.login(), 10)
+            except (GitHubError, TimeoutError) as exc:  # said again at the first tool call
+                log.warning("baton mcp: %s", exc)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    def gh(self) -> AgentGitHub:
+        if not self.token:
+            raise ToolError(NO_TOKEN)
+        if not self.repo:
+            raise ToolError(NO_REPO)
+        if self._gh is None:
+            raise ToolError("The MCP session is not open yet; call the tool again.")
+        return self._gh
+
+    # --- shared reads -----------------------------------------------------------------
+    async def _state(self, issue: Json) -> Json | None:
+        """The status comment's JSON; an issue without comments has none (no request)."""
+        if not issue.get("comments"):
+            return None
+        found = await self.gh().find_comment(int(issue["number"]), core.is_status_comment)
+        return core.state_of(found.get("body")) if found else None
+
+    async def _ticket(self, number: int) -> tuple[Json, RepoConfig]:
+        gh = self.gh()
+        try:
+            issue = await gh.issue(number)
+            config = await gh.config()
+        except GitHubError as exc:
+            raise _fail(exc) from None
+        if "pull_request" in issue:
+            raise ToolError(
+                f"#{number} is a pull request, not a ticket. Tickets are issues; a PR links its "
+                "ticket with `Fixes #N` in its description. Call list_tickets to find tickets."
+            )
+        if not is_ticket(Ticket.from_github(issue), config):
+            raise ToolError(
+                f"#{number} is not a ticket: in {gh.repo} only issues labelled "
+                f"`{config.tickets.label}` are. Call list_tickets to find tickets."
+            )
+        return issue, config
+
+    async def _gate(self, pr: int) -> m.Gate | None:
+        gh = self.gh()
+        pull = await gh.get(f"/repos/{gh.repo}/pulls/{{n}}", f"read PR #{pr}", {"n": pr})
+        run = await self._run(str(pull["head"]["sha"]), VERIFICATION_CHECK)
+        return core.gate_of(run) if run else None
+
+    async def _run(self, ref: str, name: str) -> Json | None:
+        gh = self.gh()
+        url = f"/repos/{gh.repo}/commits/{{ref}}/check-runs{{?check_name,per_page}}"
+        data = await gh.get(url, f"read the check runs of {ref}",
+                            {"ref": ref, "check_name": name, "per_page": 100})  # fmt: skip
+        runs = [r for r in data.get("check_runs") or [] if r.get("name") == name]
+        return max(runs, key=lambda r: int(r.get("id") or 0), default=None)
+
+    # --- list_tickets -----------------------------------------------------------------
+    async def list_tickets(
+        self, status: str | None = None, role: str | None = None, free_only: bool = False
+    ) -> m.TicketList:
+        gh = self.gh()
+        query: dict[str, Any] = {"state": "open", "per_page": 100}
+        if status:
+            label = StatusLabel.from_name(status)
+            if label is None:
+                names = ", ".join(s.short for s in StatusLabel)
+                raise ToolError(f"status must be one of {names}, not `{status}`.")
+            query["labels"] = label.value
+        try:
+            config = await gh.config()
+            url = f"/repos/{gh.repo}/issues{{?state,labels,per_page}}"
+            issues, more = await gh.get_all(url, "list the issues", query)
+            out = []
+            reads = 0
+            for issue in core.tickets_of(issues, config):
+                state = None
+                if core.needs_roles(issue) and reads < MAX_STATES:
+                    reads += 1
+                    state = await self._state(issue)
+                summary = core.ticket_summary(issue, config, state)
+                if core.listed(summary, role, free_only):
+                    out.append(summary)
+        except GitHubError as exc:
+            raise _fail(exc) from None
+        return m.TicketList(repo=gh.repo, tickets=out, more=more)
+
+    # --- get_ticket -------------------------------------------------------------------
+    async def get_ticket(self, number: int) -> m.Ticket:
+        issue, config = await self._ticket(number)
+        try:
+            state = await self._state(issue)
+            spec, criteria = core.spec_view(issue, config)
+            prs = []
+            for i, pr in enumerate((state or {}).get("prs") or []):
+                gate = await self._gate(int(pr["number"])) if pr.get("state") == "open" and (
+                    i < MAX_GATES) else None  # fmt: skip
+                prs.append(core.pr_view(pr, gate))
+        except GitHubError as exc:
+            raise _fail(exc) from None
+        return m.Ticket(
+            number=number, title=str(issue.get("title") or ""), url=str(issue.get("html_url")),
+            state=str(issue.get("state")), status=core.status_label(core.labels(issue)),
+            spec=spec, criteria=criteria, roles=core.roles_view(issue, state),
+            claims=core.claims_of(state), done=core.done_of(state), pull_requests=prs,
+            baton_state=state,
+        )  # fmt: skip
+
+    # --- get_my_workload --------------------------------------------------------------
+    async def get_my_workload(self) -> m.Workload:
+        gh = self.gh()
+        try:
+            me = await gh.login()
+            url = f"/repos/{gh.repo}/issues{{?assignee,state,per_page}}"
+            query = {"assignee": me, "state": "open", "per_page": 100}
+            issues, _ = await gh.get_all(url, "list your assigned issues", query)
+            items: list[m.WorkItem] = []
+            for issue in [i for i in issues if "pull_request" not in i][:MAX_STATES]:
+                state = await self._state(issue)
+                if state is None:  # not a ticket, or Baton has not seen it yet
+                    continue
+                prs = [core.pr_view(p) for p in state.get("prs") or []
+                       if p.get("state") == "open" or p.get("author", "").lower() == me.lower()]
+                for c in core.claims_of(state):
+                    if c.holder.lower() != me.lower():
+                        continue
+                    items.append(m.WorkItem(
+                        ticket=int(issue["number"]), title=str(issue.get("title") or ""),
+                        url=str(issue.get("html_url")), role=c.role, since=c.since, note=c.note,
+                        status=state.get("status"), waiting_for=core.ticket_waits(state),
+                        pull_requests=prs,
+                    ))  # fmt: skip
+        except GitHubError as exc:
+            raise _fail(exc) from None
+        return m.Workload(login=me, repo=gh.repo, claims=items)
+
+    # --- update_handoff_request -------------------------------------------------------
+    async def update_handoff_request(
+        self,
+        number: int,
+        action: str,
+        role: str | None = None,
+        note: str | None = None,
+        to: str | None = None,
+        evidence: str | None = None,
+    ) -> m.HandoffResult:
+        gh = self.gh()
+        action = action.strip().lower()
+        try:
+            body = core.command(action, None, note, to, evidence)  # arguments first
+            issue, _ = await self._ticket(number)
+            if issue.get("state") != "open":
+                raise ToolError(f"#{number} is closed; a maintainer must reopen it first.")
+            role = core.resolve_role(role, issue)
+            body = core.command(action, role, note, to, evidence)
+            me = await gh.login()
+            posted = await gh.comment(number, body)
+        except (core.Refusal, GitHubError) as exc:
+            raise _fail(exc) from None
+        cid, since = int(posted["id"]), core.second_before(str(posted.get("created_at") or ""))
+        start = self.clock()
+        state: Json | None = None
+        comments: list[Json] = []
+        while True:
+            try:
+                comments = await gh.comments(number, since=since or None)
+            except GitHubError as exc:
+                raise _fail(exc) from None
+            found = core.status_comment(comments)
+            state = core.state_of(found.get("body")) if found else None
+            if state is not None and core.handled(state, cid):
+                break
+            if self.clock() - start >= self.wait:
+                return m.HandoffResult(
+                    outcome="timeout", action=action, ticket=number, role=role,
+                    reason=f"Baton had not handled your comment after {self.wait:.0f} s (is the "
+                    "App installed and running?). It may still: call get_ticket later.",
+                    comment_url=str(posted.get("html_url")), waited_seconds=self.wait,
+                    status=None, roles=[], done=[],
+                )  # fmt: skip
+            await asyncio.sleep(self.poll)
+        accepted = core.judge(action, me, role, to, cid, state)
+        bot = ((found or {}).get("user") or {}).get("login")
+        reasons = [] if accepted else core.replies(comments, me, cid, bot)
+        reason = None
+        if not accepted:
+            reason = reasons[0] if reasons else "Baton handled your comment but did not record it."
+        return m.HandoffResult(
+            outcome="accepted" if accepted else "refused", action=action, ticket=number,
+            role=role, reason=reason,
+            held_by=core.held_by(state, role, me) if action == "claim" and not accepted else None,
+            comment_url=str(posted.get("html_url")), waited_seconds=round(self.clock() - start, 2),
+            status=state.get("status"), roles=core.roles_view(issue, state),
+            done=core.done_of(state),
+        )  # fmt: skip
+
+    # --- the contract: files, scan ----------------------------------------------------
+    def _local(self) -> bool:
+        return os.path.exists(os.path.join(self.root, ".git"))  # a worktree's is a file
+
+    def _worktree(self) -> tuple[dict[str, bytes], list[Finding], ContractsConfig]:
+        """As `baton scan PATH` reads them: the config, then the selected files."""
+        path = os.path.join(self.root, CONFIG_PATH)
+        text = None
+        if os.path.isfile(path):
+            with open(path, "rb") as handle:
+                text = handle.read(MAX_CONFIG_BYTES + 1)
+        config = parse_config(text)
+        if config.problems:
+            raise ToolError(f"{CONFIG_PATH} is invalid: " + "; ".join(map(str, config.problems)))
+        cc = config.contracts
+        files, notices = read_worktree(self.root, lambda paths: select_paths(paths, cc))
+        return files, notices, cc
+
+    async def _files_at(self, ref: str) -> tuple[dict[str, bytes], list[Finding], ContractsConfig]:
+        """A commit's selected files through GitHub: one tree, the blobs (kept by SHA)."""
+        gh = self.gh()
+        tree = await gh.get(f"/repos/{gh.repo}/git/trees/{{+ref}}{{?recursive}}",
+                            f"read the files at {ref}", {"ref": ref, "recursive": 1})  # fmt: skip
+        entries = {e["path"]: (e["sha"], int(e.get("size") or 0))
+                   for e in tree.get("tree") or [] if e.get("type") == "blob"}  # fmt: skip
+        # The config as `baton scan` of a checkout of `ref` reads it: the one at `ref`.
+        text = await gh.blob(entries[CONFIG_PATH][0]) if CONFIG_PATH in entries else None
+        cc = parse_config(text[: MAX_CONFIG_BYTES + 1] if text else None).contracts
+        notices: list[Finding] = []
+        wanted: dict[str, str] = {}
+        for path in select_paths(list(entries), cc):
+            sha, size = entries[path]
+            limit = MAX_SPEC_BYTES if kind_of(path).startswith("spec") else MAX_FILE_BYTES
+            if size > limit:
+                why = f"The file has {size} bytes, over the {limit} byte limit; it was skipped."
+                notices.append(Finding("oversized-file", "notice", path, 1, why))
+                continue
+            wanted[path] = sha
+        fetching = asyncio.Semaphore(FETCHES)
+
+        async def one(path: str, sha: str) -> tuple[str, bytes]:
+            async with fetching:
+                return path, await gh.blob(sha)
+
+        files = dict(await asyncio.gather(*(one(p, s) for p, s in wanted.items())))
+        return files, notices, cc
+
+    async def _default_branch(self) -> str:
+        gh = self.gh()
+        data = await gh.get(f"/repos/{gh.repo}", "read the repository")
+        return str(data.get("default_branch") or "main")
+
+    # --- get_api_spec -----------------------------------------------------------------
+    async def get_api_spec(self, ref: str | None = None) -> m.ApiSpec:
+        try:
+            if ref is None and self._local():
+                files, _, cc = await asyncio.to_thread(self._worktree)
+                source, commit = "working tree", None
+            else:
+                ref = ref or await self._default_branch()
+                files, _, cc = await self._files_at(ref)
+                source, commit = ref, None
+        except (GitHubError, OSError) as exc:
+            raise _fail(exc) from None
+        result = await asyncio.to_thread(scan, files, cc)
+        title = f"{self.repo or os.path.basename(os.path.abspath(self.root))}: provided endpoints"
+        document = core.openapi_document(result.endpoints, title, source)
+        return m.ApiSpec(source=source, commit=commit, endpoints=len(result.endpoints),
+                         document=document)  # fmt: skip
+
+    # --- get_mismatches ---------------------------------------------------------------
+    async def get_mismatches(
+        self, ref: str | None = None, pr: int | None = None, new_only: bool = False
+    ) -> m.Mismatches:
+        if ref and pr:
+            raise ToolError("Pass `ref` or `pr`, not both.")
+        base_label: str | None = None
+        run: Json | None = None
+        try:
+            if pr is not None:
+                gh = self.gh()
+                pull = await gh.get(f"/repos/{gh.repo}/pulls/{{n}}", f"read PR #{pr}", {"n": pr})
+                head_sha, base_sha = str(pull["head"]["sha"]), str(pull["base"]["sha"])
+                (files, notices, cc), (base, _, _) = await asyncio.gather(
+                    self._files_at(head_sha), self._files_at(base_sha)
+                )
+                source, commit, base_label = f"PR #{pr}", head_sha, f"base {base_sha[:12]}"
+                run = await self._run(head_sha, CONTRACTS_CHECK)
+            elif ref is not None or not self._local():
+                ref = ref or await self._default_branch()
+                files, notices, cc = await self._files_at(ref)
+                base = None
+                if new_only:
+                    default = await self._default_branch()
+                    base, _, _ = await self._files_at(default)
+                    base_label = f"default branch {default}"
+                source, commit = ref, None
+                run = await self._run(ref, CONTRACTS_CHECK)
+                commit = str(run["head_sha"]) if run else None
+            else:
+                files, notices, cc = await asyncio.to_thread(self._worktree)
+                base = None
+                if new_only:
+                    base, base_label = await asyncio.to_thread(self._local_base, cc)
+                source, commit = "working tree", None
+        except (GitHubError, OSError) as exc:
+            raise _fail(exc) from None
+        result, base_result = await asyncio.to_thread(_scan, files, cc, base)
+        result.findings = sorted([*notices, *result.findings],
+                                 key=lambda f: (f.path, f.line, f.code))  # fmt: skip
+        doc = json.loads(render(result, "json"))
+        old = {f.key for f in base_result.findings} if base_result else None
+        findings = [
+            m.Finding(**f, new=None if old is None else tuple(f["key"]) not in old)
+            for f in doc["findings"]
+        ]
+        if new_only and old is not None:
+            findings = [f for f in findings if f.new]
+        record = None
+        if run is not None:
+            record = m.CheckRunRecord(
+                status=str(run.get("status")), conclusion=run.get("conclusion"),
+                title=str((run.get("output") or {}).get("title") or ""), url=run.get("html_url"),
+            )  # fmt: skip
+        return m.Mismatches(
+            source=source, commit=commit, base=base_label, version=doc["version"],
+            summary=doc["summary"], findings=findings, check_run=record,
+        )  # fmt: skip
+
+    def _local_base(self, cc: ContractsConfig) -> tuple[dict[str, bytes], str]:
+        """The local default branch (`origin/HEAD`), else `HEAD`, read through git itself."""
+        for ref in ("origin/HEAD", "HEAD"):
+            try:
+                files, _ = read_commit(self.root, ref, lambda paths: select_paths(paths, cc))
+                return files, ref
+            except GitError:
+                continue
+        raise ToolError("new_only needs a base: this checkout has no commit yet.")
+
+
+def _scan(
+    files: dict[str, bytes], cc: ContractsConfig, base: dict[str, bytes] | None
+) -> tuple[ScanResult, ScanResult | None]:
+    if base is None:
+        return scan(files, cc), None
+    return scan_pair(files, base, cc)
