@@ -105,20 +105,16 @@ def command_lines(text: str | None, max_chars: int = 65_536) -> Iterator[str]:
 
 
 def _lines(children: list[Token]) -> Iterator[str]:
-    """The lines of one paragraph; a line counts only if it starts with plain text."""
+    """The lines of one paragraph, as written; a line counts only if it starts with plain text
+    (not inline code, not inline HTML such as a comment, which is one token however many lines
+    it spans, so nothing inside it ever starts a line here)."""
     line: list[str] = []
     plain = True  # the line so far starts with a text token
-    hidden = 0  # inside an inline HTML comment spanning several lines
     for child in children:
         if child.type in ("softbreak", "hardbreak"):
             if line and plain:
                 yield "".join(line)
-            line, plain = [], not hidden
-            continue
-        if child.type == "html_inline":
-            opens, closes = child.content.count("<!--"), child.content.count("-->")
-            hidden = max(0, hidden + opens - closes)
-            plain = plain and bool(line)
+            line, plain = [], True
             continue
         if not line and child.type != "text":
             plain = False
@@ -126,7 +122,7 @@ def _lines(children: list[Token]) -> Iterator[str]:
             line.append(child.markup + child.content + child.markup)
         elif child.type == "text":
             line.append(child.content)
-        else:
+        elif child.type != "html_inline":  # hidden on GitHub: not part of the line's text
             line.append(child.markup)
     if line and plain:
         yield "".join(line)
