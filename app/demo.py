@@ -212,8 +212,8 @@ def _said(tool: str, result: dict[str, Any]) -> str:
         return ", ".join(f"#{t['number']} {t['title']} ({len(t['free_roles'])} free role)"
                          for t in result["tickets"]) or "nothing"  # fmt: skip
     if tool == "get_my_workload":
-        held = [f"#{c['ticket']} {c['role'] or '(unnamed)'}" for c in result["claims"]]
-        return ", ".join(held) or "no claims"
+        claims = [f"#{c['ticket']} {c['role'] or '(unnamed)'}" for c in result["claims"]]
+        return ", ".join(claims) or "no claims"
     if tool == "update_handoff_request":
         held = ", ".join(f"{r['role'] or '(unnamed)'}: @{r['holder']}" for r in result["roles"])
         return f"{result['outcome']} after {result['waited_seconds']} s; {held}"

@@ -189,20 +189,6 @@ async def test_missing_setting_exits_2_naming_it(missing: str, tmp_path: Path) -
     assert missing in err.decode()
 
 
-async def test_an_expired_token_is_renewed_once_and_the_request_retried(tmp_path: Path) -> None:
-    async with running_stack(tmp_path, ECHO) as stack:
-        ann = stack.sandbox.person("ann")
-        ann.open_issue(REPO, "First", "body")
-        await stack.settle()
-        stack.sandbox.world.clock.advance(hours=2)  # GitHub tokens live one hour
-        ann.open_issue(REPO, "Second", "body")
-        await stack.settle()
-        assert comments(stack) == ["seen", "seen"]
-        tokens = [r for r in stack.sandbox.requests if r.path.endswith("/access_tokens")]
-        assert len(tokens) == 2
-        assert [r.status for r in stack.sandbox.requests if r.status == 401] == [401]
-
-
 async def test_a_long_rate_limit_reschedules_the_delivery_without_failing_it(
     tmp_path: Path,
 ) -> None:
@@ -268,27 +254,6 @@ async def test_one_issue_in_order_one_at_a_time_and_issues_concurrently(tmp_path
     for earlier, later in itertools.pairwise(first):
         assert earlier[3] <= later[2]  # never two at once for one issue
     assert any(a[2] < b[3] and b[2] < a[3] for a in first for b in second)  # but across issues
-
-
-async def test_the_token_is_renewed_before_it_expires(tmp_path: Path) -> None:
-    from datetime import timedelta
-
-    async with running_stack(tmp_path, ECHO) as stack:
-        # Renewal is due five minutes before expiry: with 303 s of life, after 2-3 seconds
-        # (GitHub's expires_at has whole seconds).
-        stack.sandbox.world.token_ttl = timedelta(seconds=303)
-        ann = stack.sandbox.person("ann")
-        ann.open_issue(REPO, "First", "body")
-        await stack.settle()
-        ann.open_issue(REPO, "Second", "body")
-        await stack.settle()
-        await asyncio.sleep(3.2)
-        ann.open_issue(REPO, "Third", "body")
-        await stack.settle()
-        tokens = [r for r in stack.sandbox.requests if r.path.endswith("/access_tokens")]
-        assert len(tokens) == 2  # cached for the second, renewed for the third
-        assert [r for r in stack.sandbox.requests if r.status == 401] == []
-        assert len(comments(stack)) == 3
 
 
 async def test_log_lines_carry_the_delivery_id_and_never_a_secret(

@@ -38,7 +38,7 @@ async def _tree(ctx: Context, sha: str) -> list[tuple[str, str, int]]:
     """(path, blob sha, size) of every file at `sha`; cached beside the blobs (immutable)."""
     key = f"tree:{ctx.repo}:{sha}"
     if (cached := ctx.cache.get(key)) is not None:
-        return [tuple(e) for e in json.loads(cached)]  # type: ignore[misc]
+        return [tuple(e) for e in json.loads(cached)]
     data = await ctx.gh.getitem(f"/repos/{ctx.repo}/git/trees/{sha}?recursive=1")
     if data.get("truncated"):
         log.warning("%s: tree %s truncated by GitHub; scanning what it listed", ctx.repo, sha)
@@ -123,6 +123,7 @@ async def contracts(ctx: Context, pr: Json, runs: list[Json], *, rerun: bool = F
         conclusion=report.conclusion if last == 0 else None,
         output=report.output,
         annotations=batches[0] or None,
+        now=ctx.clock(),
     )
     run: Json = await ctx.gh.post(f"/repos/{ctx.repo}/check-runs", data=body)
     for i, batch in enumerate(batches[1:], start=1):
@@ -130,6 +131,7 @@ async def contracts(ctx: Context, pr: Json, runs: list[Json], *, rerun: bool = F
             conclusion=report.conclusion if i == last else None,
             output=report.output,
             annotations=batch,
+            now=ctx.clock(),
         )
         run = await ctx.gh.patch(f"/repos/{ctx.repo}/check-runs/{run['id']}", data=body)
     return run

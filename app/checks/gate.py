@@ -137,10 +137,12 @@ async def _publish(ctx: Context, sha: str, result: GateResult, current: Json | N
         if now == (result.status, result.conclusion, result.title, result.summary):
             return
         if current.get("status") != "completed" or result.status == "completed":
-            body = update_body(result.status, result.conclusion, result.output)
+            body = update_body(result.status, result.conclusion, result.output, now=ctx.clock())
             await ctx.gh.patch(f"/repos/{ctx.repo}/check-runs/{current['id']}", data=body)
             return
-    body = create_body(VERIFICATION_CHECK, sha, result.status, result.conclusion, result.output)
+    body = create_body(
+        VERIFICATION_CHECK, sha, result.status, result.conclusion, result.output, now=ctx.clock()
+    )
     await ctx.gh.post(f"/repos/{ctx.repo}/check-runs", data=body)
 
 

@@ -27,6 +27,10 @@ class DocumentError(ValueError):
     """The document cannot be read within the bounds; the message says why."""
 
 
+def _line(event: yaml.Event) -> int:
+    return event.start_mark.line + 1 if event.start_mark is not None else 1
+
+
 def _scalar(event: yaml.ScalarEvent) -> Any:
     value = event.value
     if event.style is not None or event.tag not in (None, "!"):
@@ -91,13 +95,13 @@ def load_yaml(text: str, line_depth: int = 4) -> tuple[Any, dict[tuple[str, ...]
                 budget += 1
                 if event.anchor:
                     anchors[event.anchor] = (value, 1)
-                attach(value, 1, event.start_mark.line + 1)
+                attach(value, 1, _line(event))
             elif isinstance(event, yaml.AliasEvent):
                 if event.anchor not in anchors:
                     raise DocumentError(f"alias *{event.anchor} refers to itself or nothing")
                 value, size = anchors[event.anchor]
                 budget += size
-                attach(value, size, event.start_mark.line + 1)
+                attach(value, size, _line(event))
             elif isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
                 if len(stack) >= MAX_DEPTH:
                     raise DocumentError(f"nested deeper than {MAX_DEPTH} levels")
@@ -112,7 +116,7 @@ def load_yaml(text: str, line_depth: int = 4) -> tuple[Any, dict[tuple[str, ...]
                 value, size, anchor, _, _ = stack.pop()
                 if anchor:
                     anchors[anchor] = (value, size)
-                attach(value, size, event.start_mark.line + 1)
+                attach(value, size, _line(event))
             if budget > MAX_NODES:
                 raise DocumentError(f"more than {MAX_NODES} nodes once aliases are expanded")
     except yaml.YAMLError as exc:

@@ -72,7 +72,7 @@ class _Oversized(bytes):
         return obj
 
     def __len__(self) -> int:
-        return self.size  # type: ignore[attr-defined,no-any-return]
+        return self.size  # type: ignore[attr-defined]
 
 
 def _git(root: str, *args: str, data: bytes | None = None) -> bytes:
@@ -97,12 +97,12 @@ def read_commit(
     for record in listing.split(b"\0"):
         if not record:
             continue
-        meta, _, path = record.partition(b"\t")
-        mode, _kind, sha, size = meta.decode().split()
-        entries[path.decode("utf-8", "surrogateescape")] = (
+        meta, _, name = record.partition(b"\t")
+        mode, _kind, sha, size_text = meta.decode().split()
+        entries[name.decode("utf-8", "surrogateescape")] = (
             mode,
             sha,
-            int(size) if size.isdigit() else 0,
+            int(size_text) if size_text.isdigit() else 0,
         )
     files: dict[str, bytes] = {}
     notices: list[Finding] = []

@@ -41,7 +41,8 @@ class Evaluator:
         self.source = source
         self.on_router = on_router
 
-    def text(self, node: Node) -> str:
+    def text(self, node: Node | None) -> str:
+        assert node is not None  # a field the grammar always fills
         return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
     def new_router(self, name: str, value: NewRouter, node: Node | None) -> RouterRef:

@@ -157,7 +157,7 @@ def operations(
         if not isinstance(raw_path, str) or not isinstance(item, dict):
             continue
         path = normalize_route(prefix(base, raw_path))
-        shared = item.get("parameters") if isinstance(item.get("parameters"), list) else []
+        shared = given if isinstance(given := item.get("parameters"), list) else []
         path_line, offset = lines.get(("paths", raw_path), 0), 0
         if json_lines:
             path_line, offset = json_lines.find(raw_path)
@@ -198,7 +198,7 @@ def _operation(
     params: dict[str, Field] = {}
     body: dict[str, Field] = {}
     body_required = False
-    own = op.get("parameters") if isinstance(op.get("parameters"), list) else []
+    own = given if isinstance(given := op.get("parameters"), list) else []
     for param in [*shared, *own]:
         param, _ = resolver.deref(param)
         if not isinstance(param, dict) or param.get("in") == "path":

@@ -61,8 +61,8 @@ def _class_constants(node: ast.ClassDef, scope: ModuleScope) -> Obj | None:
             if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
             else (stmt.target if isinstance(stmt, ast.AnnAssign) else None)
         )
-        if isinstance(target, ast.Name):
-            value = scope.value(stmt.value)  # type: ignore[union-attr]
+        if isinstance(target, ast.Name) and isinstance(stmt, ast.Assign | ast.AnnAssign):
+            value = scope.value(stmt.value)
             if value:
                 members.append((target.id, value))
     return Obj(tuple(members)) if members else None
@@ -89,8 +89,8 @@ class _Calls:
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
                 continue
-            func = inside.get(id(node))
-            ctx = contexts[id(func)] if func is not None else Context()
+            within = inside.get(id(node))
+            ctx = contexts[id(within)] if within is not None else Context()
             found = self._http(node, ctx)
             if found is None:
                 self._pending(node, ctx)
@@ -98,7 +98,7 @@ class _Calls:
             method, url, client = found
             if has_args(url) or isinstance(method, Arg):
                 continue  # inside a wrapper: reported where the wrapper is called
-            decl = CallDecl(method, url, node.lineno, client)
+            decl = CallDecl(str(method), url, node.lineno, client)
             (self.facts.calls if url else self.facts.unresolved).append(decl)
 
     def exports(self, tree: ast.Module) -> None:

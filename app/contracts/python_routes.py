@@ -154,10 +154,10 @@ def _call(
         )
     elif attr == "add_resource" and len(node.args) >= 2:  # Flask-RESTful: methods of the class
         resource = node.args[0].id if isinstance(node.args[0], ast.Name) else ""
-        for path_node in node.args[1:]:
+        for path_arg in node.args[1:]:
             for method in resources.get(resource, ["*"]):
                 facts.routes.append(
-                    RouteDecl(owner, method, _path(scope, path_node), node.lineno, "flask")
+                    RouteDecl(owner, method, _path(scope, path_arg), node.lineno, "flask")
                 )
     elif attr in ("add_url_rule", "add_api_route") and (node.args or _kwarg(node, "rule")):
         path_node = node.args[0] if node.args else _kwarg(node, "rule")

@@ -39,10 +39,10 @@ class ModuleScope:
         self.consts: dict[str, ast.expr] = {}
         for node in tree.body:
             self._top(node)
-        for node in ast.walk(tree):  # imports inside functions (Flask app factories)
-            if isinstance(node, ast.Import | ast.ImportFrom) and node not in tree.body:
+        for inner in ast.walk(tree):  # imports inside functions (Flask app factories)
+            if isinstance(inner, ast.Import | ast.ImportFrom) and inner not in tree.body:
                 before = dict(self.imports)
-                self._top(node)
+                self._top(inner)
                 self.imports.update(before)
 
     def _top(self, node: ast.stmt) -> None:

@@ -105,7 +105,7 @@ def _translate(pattern: str) -> str:
 def compile_globs(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
     """One regex for a set of globs (`**`, `*`, `?`, `[..]`, `{a,b}`); a pattern with no slash
     matches the file name anywhere, as .gitignore does."""
-    parts = []
+    parts: list[str] = []
     for pattern in patterns:
         pattern = pattern.strip().lstrip("/")
         if pattern.startswith("./"):

@@ -2,38 +2,57 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from typing import Generic, TypeVar
 
 import cachetools
 import orjson
-from gidgethub import routing, sansio
+from gidgethub import BadRequest, routing, sansio
 
 from app.config import CONFIG_PATH, RepoConfig, parse_config
-from app.service.github import GitHubAPI, GitHubClient, is_not_found
+from app.service.github import Clock, GitHubAPI, GitHubClient, is_not_found, utcnow
 from app.service.queue import Delivery
+
+__all__ = ["Clock", "Context", "Dispatcher", "Features", "utcnow"]
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 CONFIG_TTL = 300.0
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+class SingleFlight(Generic[K, V]):
+    """One request in flight per key, its answer shared by every concurrent caller: what a
+    burst of deliveries needs at once is asked for once."""
+
+    def __init__(self) -> None:
+        self._running: dict[K, asyncio.Future[V]] = {}
+
+    async def run(self, key: K, make: Callable[[], Awaitable[V]]) -> V:
+        running = self._running.get(key)
+        if running is None:
+            running = asyncio.ensure_future(make())
+            self._running[key] = running
+            running.add_done_callback(lambda _: self._running.pop(key, None))
+        # Shielded: a cancelled caller does not cancel the others' request.
+        return await asyncio.shield(running)
 
 
 class ConfigStore:
     """`.github/baton.yml` per repository, cached; a push to the default branch refreshes it."""
 
     def __init__(self) -> None:
+        # Freshness of a copy, not product time: on the monotonic clock.
         self._cache: cachetools.TTLCache[str, RepoConfig] = cachetools.TTLCache(
             maxsize=1024, ttl=CONFIG_TTL, timer=time.monotonic
         )
+        self._reads: SingleFlight[str, RepoConfig] = SingleFlight()
 
     def forget(self, repo: str) -> None:
         self._cache.pop(repo, None)
@@ -42,6 +61,9 @@ class ConfigStore:
         cached = self._cache.get(repo)
         if cached is not None:
             return cached
+        return await self._reads.run(repo, lambda: self._read(gh, repo))
+
+    async def _read(self, gh: GitHubAPI, repo: str) -> RepoConfig:
         try:
             data = await gh.getitem(f"/repos/{repo}/contents/{CONFIG_PATH}")
             text: bytes | None = base64.b64decode(data.get("content") or "")
@@ -54,6 +76,33 @@ class ConfigStore:
             log.warning("%s: %s", repo, problem)
         self._cache[repo] = config
         return config
+
+
+class LabelStore:
+    """The labels known to exist, per repository: a missing one is created once, however many
+    deliveries need it at once (a burst would otherwise create it once each, all but one
+    answered 422)."""
+
+    def __init__(self) -> None:
+        self._known: cachetools.LRUCache[tuple[str, str], bool] = cachetools.LRUCache(65_536)
+        self._creating: SingleFlight[tuple[str, str], None] = SingleFlight()
+
+    async def ensure(self, gh: GitHubAPI, repo: str, name: str, color: str, about: str) -> None:
+        key = (repo.lower(), name.lower())
+        if key not in self._known:
+            await self._creating.run(key, lambda: self._create(gh, key, repo, name, color, about))
+
+    async def _create(
+        self, gh: GitHubAPI, key: tuple[str, str], repo: str, name: str, color: str, about: str
+    ) -> None:
+        try:
+            await gh.post(
+                f"/repos/{repo}/labels", data={"name": name, "color": color, "description": about}
+            )
+        except BadRequest as exc:
+            if exc.status_code != 422:  # 422: someone else created it
+                raise
+        self._known[key] = True
 
 
 @dataclass
@@ -69,9 +118,14 @@ class Context:
     # Bounded, in memory, bytes by key: blob contents and trees by SHA, status comments,
     # known labels. Lost on restart by design: GitHub is the database.
     cache: cachetools.LRUCache[str, bytes]
+    labels: LabelStore
 
     async def config(self) -> RepoConfig:
         return await self.configs.get(self.gh, self.repo)
+
+    async def label_exists(self, name: str, color: str, description: str) -> None:
+        """Create the label in this repository unless it is known to exist."""
+        await self.labels.ensure(self.gh, self.repo, name, color, description)
 
 
 Sweep = Callable[[Context], Awaitable[None]]
@@ -93,19 +147,23 @@ class Dispatcher:
         self.sweeps = list(features.sweeps)
         self.clock = clock
         self.configs = ConfigStore()
+        self.labels = LabelStore()
         self.cache: cachetools.LRUCache[str, bytes] = cachetools.LRUCache(
             maxsize=64 * 1024 * 1024, getsizeof=len
         )
 
-    async def context(self, installation_id: int, repo: str) -> Context:
+    async def context(self, installation_id: int, repo: str, *, memo: bool = False) -> Context:
+        """`memo`: a context for one delivery (or one sweep), whose client reads each fact once;
+        without, every read goes to GitHub (a context kept across deliveries)."""
         return Context(
-            gh=await self.client.installation_api(installation_id),
+            gh=await self.client.installation_api(installation_id, memo=memo),
             installation_id=installation_id,
             repo=repo,
             bot_login=await self.client.bot_login(),
             clock=self.clock,
             configs=self.configs,
             cache=self.cache,
+            labels=self.labels,
         )
 
     async def handle(self, delivery: Delivery) -> None:
@@ -127,7 +185,7 @@ class Dispatcher:
             log.debug("skipping %s caused by the app itself", delivery.event)
             return
         try:
-            ctx = await self.context(int(installation), repo)
+            ctx = await self.context(int(installation), repo, memo=True)
         except Exception as exc:
             if not is_not_found(exc):
                 raise
@@ -151,7 +209,7 @@ class Dispatcher:
             raise failures[0]
 
     async def sweep_repo(self, installation_id: int, repo: str) -> None:
-        ctx = await self.context(installation_id, repo)
+        ctx = await self.context(installation_id, repo, memo=True)
         for sweep in self.sweeps:
             await sweep(ctx)
 

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import random
+import re
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
 import cachetools
 import jwt
-from gidgethub import BadRequest, HTTPException
+from gidgethub import BadRequest, HTTPException, sansio
 from gidgethub import aiohttp as gh_aiohttp
+from gidgethub.abc import JSON_CONTENT_TYPE
 
 from app.service.queue import RetryLater
 
@@ -25,6 +29,12 @@ TOKEN_RENEW_MARGIN = 300.0  # renew installation tokens five minutes before they
 MAX_INLINE_WAIT = 60.0
 
 Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], datetime]
+DEFAULT_ACCEPT = sansio.accept_format()
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 def app_jwt(app_id: str, private_key: str, now: float | None = None) -> str:
@@ -59,6 +69,173 @@ def rate_limit_wait(
     return 60.0 if status == 429 or "rate limit" in message.lower() else None
 
 
+# The facts one delivery may read more than once, by path (the query string aside): an issue,
+# its events, the check runs of a commit, a login's permission, a PR, the open PRs.
+FACT = re.compile(
+    r"^/repos/[^/]+/[^/]+/(?:issues/\d+(?:/events)?|commits/[^/]+/check-runs"
+    r"|collaborators/[^/]+/permission|pulls(?:/\d+)?)$"
+)
+# What a fact belongs to, so that a write to it is seen: an issue (and its events), a commit's
+# check runs.
+_ISSUE = re.compile(r"^/repos/([^/]+/[^/]+)/issues/(\d+)(/.*)?$")
+_RUNS = re.compile(r"^/repos/([^/]+/[^/]+)/commits/([^/]+)/check-runs$")
+_RUN_WRITE = re.compile(r"^/repos/([^/]+/[^/]+)/check-runs(?:/\d+)?$")
+_LISTING = re.compile(r"^/repos/([^/]+/[^/]+)/issues$")
+
+
+def _subject(path: str) -> str | None:
+    if m := _ISSUE.match(path):
+        return f"{m[1].lower()}#{m[2]}"
+    if m := _RUNS.match(path):
+        return f"{m[1].lower()}@{m[2]}"
+    return None
+
+
+class Generations:
+    """Process-wide: a number per subject (an issue, a commit's check runs) that changes with
+    every write the app makes to it. A delivery's memo holds a fact only while the number it
+    read with is current: another delivery's write makes it read again. Bounded: a forgotten
+    subject answers with a floor that rises on each eviction, so nothing stale survives one."""
+
+    def __init__(self, maxsize: int = 65_536) -> None:
+        self._numbers: OrderedDict[str, int] = OrderedDict()
+        self._next = itertools.count(1)
+        self._floor = 0
+        self._latest = 0
+        self._maxsize = maxsize
+
+    @property
+    def latest(self) -> int:
+        """The number of the latest write: unchanged means no write since."""
+        return self._latest
+
+    def of(self, subject: str | None) -> int:
+        return 0 if subject is None else self._numbers.get(subject, self._floor)
+
+    def bump(self, subject: str) -> int:
+        self._numbers[subject] = number = self._latest = next(self._next)
+        self._numbers.move_to_end(subject)
+        if len(self._numbers) > self._maxsize:
+            self._numbers.popitem(last=False)
+            self._floor = next(self._next)
+        return number
+
+
+Answer = tuple[Any, str | None, int]  # gidgethub's (data, next page, status)
+
+
+class Memo:
+    """One delivery's answers to the facts it reads (see FACT), shared by every feature handling
+    it: one fetch per fact per delivery. Concurrent readers share one request. The app's own
+    writes are seen: an issue written (PATCH, assignees) is kept as GitHub answered, its labels
+    and comment count follow the label and comment writes, its events are read again after a
+    write that may add (un)assignment or close events; a check run written joins its commit's
+    list. Keys are paths with their query strings (a later page is its own key)."""
+
+    def __init__(self, generations: Generations) -> None:
+        self._generations = generations
+        self._answers: dict[str, tuple[int, Answer]] = {}
+        self._pending: dict[str, asyncio.Future[Answer]] = {}
+
+    async def read(self, path: str, send: Callable[[], Awaitable[Answer]]) -> Answer:
+        if not FACT.match(_bare(path)):
+            before = self._generations.latest
+            answer = await send()
+            if self._generations.latest == before:  # no write meanwhile: the items are current
+                self._seed(path, answer)
+            return answer
+        subject = _subject(_bare(path))
+        number = self._generations.of(subject)
+        kept = self._answers.get(path)
+        if kept is not None and kept[0] == number:
+            return kept[1]
+        pending = self._pending.get(path)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+        self._pending[path] = future
+        try:
+            answer = await send()
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except Exception as exc:
+            future.set_exception(exc)
+            future.exception()  # marked retrieved: a lone reader raises it below
+            raise
+        finally:
+            self._pending.pop(path, None)
+        future.set_result(answer)
+        if self._generations.of(subject) == number:  # no write meanwhile
+            self._answers[path] = (number, answer)
+        return answer
+
+    def _seed(self, path: str, answer: Answer) -> None:
+        """An issue listing holds each issue as GET would answer it."""
+        m = _LISTING.match(_bare(path))
+        if not m or not isinstance(answer[0], list):
+            return
+        for issue in answer[0]:
+            if isinstance(issue, dict) and "number" in issue:
+                item = f"/repos/{m[1]}/issues/{issue['number']}"
+                number = self._generations.of(_subject(item))
+                self._answers.setdefault(item, (number, (issue, None, 200)))
+
+    def wrote(self, method: str, path: str, data: Any) -> None:
+        """The app wrote `path` (`data`: GitHub's answer, None when the write failed)."""
+        if m := _ISSUE.match(_bare(path)):
+            self._wrote_issue(f"/repos/{m[1]}/issues/{m[2]}", m[3] or "", method, data)
+        elif (m := _RUN_WRITE.match(_bare(path))) and isinstance(data, dict) and "head_sha" in data:
+            self._wrote_run(m[1], data)
+
+    def _of(self, subject: str) -> list[str]:
+        return [k for k in self._answers if _subject(_bare(k)) == subject]
+
+    def _wrote_issue(self, issue: str, rest: str, method: str, data: Any) -> None:
+        subject = _subject(issue)
+        assert subject is not None
+        number = self._generations.bump(subject)
+        kept = self._answers.get(issue)
+        current = dict(kept[1][0]) if kept is not None else None
+        if rest in ("", "/assignees") and isinstance(data, dict) and "number" in data:
+            current = data  # GitHub answers with the whole issue
+        elif rest.startswith("/labels") and isinstance(data, list) and current is not None:
+            current["labels"] = data  # GitHub answers with the issue's labels
+        elif rest == "/comments" and method == "POST" and isinstance(data, dict):
+            if current is not None:
+                current["comments"] = int(current.get("comments") or 0) + 1
+        else:
+            current = None
+        # Labels and comments add no (un)assignment or close events: the events still hold.
+        keep_events = data is not None and (rest.startswith("/labels") or rest == "/comments")
+        for key in self._of(subject):
+            if keep_events and key != issue:
+                self._answers[key] = (number, self._answers[key][1])
+            else:
+                del self._answers[key]
+        if current is not None:
+            self._answers[issue] = (number, (current, None, 200))
+
+    def _wrote_run(self, repo: str, run: dict[str, Any]) -> None:
+        subject = f"{repo.lower()}@{run['head_sha']}"
+        number = self._generations.bump(subject)
+        for key in self._of(subject):
+            data, more, status = self._answers[key][1]
+            if re.search(r"[?&]page=", key) or not isinstance(data, dict):
+                del self._answers[key]  # a later page: read again if needed
+                continue
+            listed = [r for r in data.get("check_runs", []) if r.get("id") != run["id"]]
+            total = int(data.get("total_count", len(listed))) + (
+                1 if len(listed) == len(data.get("check_runs", [])) else 0
+            )
+            data = {**data, "check_runs": [*listed, run], "total_count": total}
+            self._answers[key] = (number, (data, more, status))
+
+
+def _bare(path: str) -> str:
+    return path.partition("?")[0]
+
+
 class GitHubAPI(gh_aiohttp.GitHubAPI):
     """gidgethub over the shared session, retrying 5xx, connection errors and rate limits."""
 
@@ -72,7 +249,7 @@ class GitHubAPI(gh_aiohttp.GitHubAPI):
         retry_base: float = 1.0,
         max_attempts: int = 5,
         sleep: Sleep = asyncio.sleep,
-        on_request: Callable[[str, str], None] | None = None,
+        memo: Memo | None = None,
         renew_token: Callable[[], Awaitable[str]] | None = None,
     ) -> None:
         super().__init__(session, USER_AGENT, oauth_token=oauth_token, base_url=base_url)
@@ -81,7 +258,7 @@ class GitHubAPI(gh_aiohttp.GitHubAPI):
         self._retry_base = retry_base
         self._max_attempts = max_attempts
         self._sleep = sleep
-        self._on_request = on_request
+        self.memo = memo
 
     async def sleep(self, seconds: float) -> None:
         await self._sleep(seconds)
@@ -94,8 +271,6 @@ class GitHubAPI(gh_aiohttp.GitHubAPI):
         attempt = 0
         while True:
             attempt += 1
-            if self._on_request:
-                self._on_request(method, url)
             try:
                 status, resp_headers, data = await super()._request(method, url, headers, body)
             except (TimeoutError, aiohttp.ClientConnectionError) as exc:
@@ -116,6 +291,37 @@ class GitHubAPI(gh_aiohttp.GitHubAPI):
                 await self.sleep(delay)
                 continue
             return status, resp_headers, data
+
+    async def _make_request(
+        self,
+        method: str,
+        url: str,
+        url_vars: Mapping[str, Any] | None,
+        data: Any,
+        accept: str,
+        jwt: str | None = None,
+        oauth_token: str | None = None,
+        content_type: str = JSON_CONTENT_TYPE,
+        extra_headers: dict[str, str] | None = None,
+    ) -> tuple[Any, str | None, int]:
+        async def send() -> tuple[Any, str | None, int]:
+            return await super(GitHubAPI, self)._make_request(
+                method, url, url_vars, data, accept, jwt, oauth_token, content_type, extra_headers
+            )
+
+        if self.memo is None:
+            return await send()
+        path = sansio.format_url(url, url_vars or {}, base_url=self.base_url)
+        path = path.removeprefix(self.base_url)
+        if method == "GET" and data == b"" and accept == DEFAULT_ACCEPT:
+            return await self.memo.read(path, send)
+        try:
+            answer = await send()
+        except BaseException:
+            self.memo.wrote(method, path, None)
+            raise
+        self.memo.wrote(method, path, answer[0])
+        return answer
 
     async def handle_rate_limit_error(
         self, *, method: str, url: str, exception: HTTPException, attempt: int
@@ -144,6 +350,7 @@ class GitHubClient:
         retry_base: float = 1.0,
         max_attempts: int = 5,
         sleep: Sleep = asyncio.sleep,
+        clock: Clock = utcnow,
     ) -> None:
         self._session = session
         self._app_id = app_id
@@ -152,16 +359,15 @@ class GitHubClient:
         self._retry_base = retry_base
         self._max_attempts = max_attempts
         self._sleep = sleep
-        # token -> expiry is per item, so a TLRU cache: each token lives until its renewal time.
+        # token -> expiry is per item, so a TLRU cache: each token lives until its renewal time,
+        # on the injected clock (GitHub's `expires_at` is on the same clock as the app's).
         self._tokens: cachetools.TLRUCache[int, tuple[str, float]] = cachetools.TLRUCache(
-            maxsize=4096, ttu=lambda _k, v, _now: v[1], timer=time.time
+            maxsize=4096, ttu=lambda _k, v, _now: v[1], timer=lambda: clock().timestamp()
         )
         self._token_locks: dict[int, asyncio.Lock] = {}
         self._slug: str | None = None
-        self.requests = 0
-
-    def _count(self, _method: str, _url: str) -> None:
-        self.requests += 1
+        self._slug_lock = asyncio.Lock()
+        self.generations = Generations()
 
     def _api(self, **auth: Any) -> GitHubAPI:
         return GitHubAPI(
@@ -170,7 +376,6 @@ class GitHubClient:
             retry_base=self._retry_base,
             max_attempts=self._max_attempts,
             sleep=self._sleep,
-            on_request=self._count,
             **auth,
         )
 
@@ -179,9 +384,12 @@ class GitHubClient:
 
     async def bot_login(self) -> str:
         """`<slug>[bot]`: the login GitHub shows for the App's own actions."""
-        if self._slug is None:
-            info = await self.app_api().getitem("/app")
-            self._slug = str(info["slug"])
+        if self._slug is not None:
+            return f"{self._slug}[bot]"
+        async with self._slug_lock:  # a burst of deliveries asks once
+            if self._slug is None:
+                info = await self.app_api().getitem("/app")
+                self._slug = str(info["slug"])
         return f"{self._slug}[bot]"
 
     async def installation_token(self, installation_id: int) -> str:
@@ -202,13 +410,17 @@ class GitHubClient:
             self._tokens[installation_id] = (data["token"], expires - TOKEN_RENEW_MARGIN)
             return str(data["token"])
 
-    async def installation_api(self, installation_id: int) -> GitHubAPI:
+    async def installation_api(self, installation_id: int, *, memo: bool = False) -> GitHubAPI:
+        """`memo`: a client for one delivery, reading each fact once (see `Memo`)."""
+
         async def renew() -> str:
             self.forget_installation(installation_id)
             return await self.installation_token(installation_id)
 
         return self._api(
-            oauth_token=await self.installation_token(installation_id), renew_token=renew
+            oauth_token=await self.installation_token(installation_id),
+            renew_token=renew,
+            memo=Memo(self.generations) if memo else None,
         )
 
     def forget_installation(self, installation_id: int) -> None:
@@ -229,7 +441,3 @@ def _parse_time(value: str) -> float:
 def is_not_found(exc: Exception) -> bool:
     return isinstance(exc, BadRequest) and exc.status_code == 404
 
-
-async def get_all(gh: GitHubAPI, url: str, url_vars: Mapping[str, Any] | None = None) -> list[Any]:
-    """Every item of a paginated list (gidgethub follows the Link header)."""
-    return [item async for item in gh.getiter(url, url_vars or {})]

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 STORE = web.AppKey("store", DeliveryStore)
 WORKER = web.AppKey("worker", Worker)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
-RECONCILER = web.AppKey("reconciler", "Reconciler")
+RECONCILER: web.AppKey[Reconciler] = web.AppKey("reconciler")
 
 
 class Reconciler:
@@ -87,6 +87,7 @@ def create_app(
                 private_key=settings.private_key,
                 base_url=settings.github_api_url,
                 retry_base=min(1.0, settings.retry_base),
+                clock=clock,
             )
             dispatcher = Dispatcher(client, features, clock)
             worker = Worker(

@@ -96,14 +96,7 @@ async def _labels_exist(ctx: Context, names: Sequence[str], present: Sequence[st
         status = StatusLabel.from_name(name)
         if status is None or name.lower() in known:
             continue
-        try:
-            await ctx.gh.post(
-                f"/repos/{ctx.repo}/labels",
-                data={"name": name, "color": status.color, "description": status.description},
-            )
-        except BadRequest as exc:
-            if exc.status_code != 422:  # 422: it exists already
-                raise
+        await ctx.label_exists(name, status.color, status.description)
         known.add(name.lower())
     ctx.cache[key] = "\n".join(sorted(known - {""})).encode()
 
