@@ -227,3 +227,28 @@ def test_only_bookkeeping_is_not_a_change() -> None:
     assert same_record(FULL, replace(FULL, handled=(1, 2, 3)))
     assert not same_record(FULL, replace(FULL, notices=()))
     assert not same_record(None, FULL) and same_record(None, None)
+
+
+def test_the_worst_case_is_trimmed_least_important_first() -> None:
+    """Every piece at its own bound, in the characters that grow most when escaped: the
+    history, checks and other PRs go before the holders' PRs and the claims."""
+    worst = "<" * 2_000
+    roles = tuple(f"r{i}" for i in range(10))
+    holder_pr = LinkedPR(99, worst, "agent3", checks=((worst, worst),) * 40, reason=worst)
+    junk = [
+        LinkedPR(i, worst, "junk", checks=((f"{i}{worst}", worst),) * 40, reason=worst)
+        for i in range(1, 40)
+    ]
+    state = State(
+        ticket=1,
+        status="in-progress",
+        roles=roles,
+        claims=tuple(Claim(r, f"agent{i}", T0, worst) for i, r in enumerate(roles)),
+        prs=(*junk, holder_pr),
+        done=tuple(DoneReport(r, "x", T0, worst) for r in roles),
+        history=tuple(Claim("r0", "h", T0, worst, "command", ended_at=T0) for _ in range(40)),
+    )
+    kept, body = fit(replace(state, prs=rank_prs(state.prs, ["agent3"])), NOW)
+    assert len(body) < MAX_STATUS and parse(body) == kept
+    assert kept.history == () and 99 in [p.number for p in kept.prs]
+    assert len(kept.prs) < MAX_PRS and len(kept.claims) == 10

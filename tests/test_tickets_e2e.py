@@ -735,3 +735,19 @@ async def test_a_closed_ticket_does_not_invite_claims(stack: Stack) -> None:
     await stack.settle()
     body, state = status(stack, n)
     assert state["status"] == "done" and "free to `/claim`" not in body
+
+
+async def test_an_assignment_github_lists_late_is_retried_not_waited_for(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The handler does not sleep holding the ticket: it applies what it knows (the assignee
+    stays) and the delivery runs again (RetryLater), when the event is listed."""
+    n = await ready_ticket(stack)
+    stack.sandbox.world.repos[REPO].late_event_listings = 1
+    stack.sandbox.person("ada[bot]", "Bot").assign(REPO, n)
+    await stack.settle()
+    assert assignees(stack, n) == ["ada[bot]"] and labels(stack, n) == ["status: in-progress"]
+    assert holders(stack, n) == [("ada[bot]", "")]
+    listed = [r for r in stack.sandbox.requests if r.path.endswith(f"/issues/{n}/events")]
+    assert len(listed) >= 2  # listed again on the retry
+    assert "an assignment not listed yet" in caplog.text

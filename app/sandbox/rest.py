@@ -304,6 +304,9 @@ class Rest:
         repo = self.repo(request)
         issue = self.issue(request, repo)
         items = [self.render.event(repo, e) for e in repo.events if e.issue_number == issue.number]
+        if repo.late_event_listings > 0:
+            repo.late_event_listings -= 1
+            items = items[:-1]
         return paginate(request, items)
 
     async def add_labels(self, request: web.Request) -> web.Response:
