@@ -10,9 +10,11 @@ from app.checks.report import (
     ANNOTATIONS_PER_REQUEST,
     CONTRACTS_CHECK,
     MAX_ANNOTATIONS,
+    MAX_DIFF_LINES,
     MAX_SUMMARY,
     annotation,
     annotation_batches,
+    changed_lines,
     compare,
     create_body,
     update_body,
@@ -145,8 +147,46 @@ def test_annotation_shape(severity: str, level: str) -> None:
     }
 
 
-def test_existing_errors_are_annotated_as_warnings() -> None:
-    assert annotation(finding(1), existing=True)["annotation_level"] == "warning"
+@pytest.mark.parametrize(("severity", "level"), [("error", "failure"), ("warning", "warning")])
+def test_annotation_levels_are_the_summarys_severities(severity: str, level: str) -> None:
+    """Existing drift keeps its level (an error is not shown as a warning): the summary's
+    severity column and the annotations agree; its title says it is not new."""
+    f = finding(1, severity)
+    report = compare(scan(f, finding(2)), scan(f))
+    assert f"| {severity} | `unknown-endpoint` | `web/src/api1.ts:3` |" in report.summary
+    [[note, old]] = annotation_batches(report.new, report.existing, {f.path: None})
+    assert (old["annotation_level"], old["title"]) == (level, "unknown-endpoint (already on base)")
+    assert note["annotation_level"] == "failure" and note["path"] == "web/src/api2.ts"
+
+
+def test_existing_drift_is_annotated_only_on_changed_lines() -> None:
+    new = [finding(0)]
+    old = [finding(1, line=3), finding(2, line=7), finding(3, line=9)]
+    # api1: line 3 changed; api2: lines 1-2 changed, not 7; api3: not in the change.
+    changed = {old[0].path: frozenset({3}), old[1].path: frozenset({1, 2})}
+    [batch] = annotation_batches(new, old, changed)
+    assert [(a["path"], a["start_line"]) for a in batch] == [
+        ("web/src/api0.ts", 3),
+        ("web/src/api1.ts", 3),
+    ]
+    # A whole file counts as changed (new, or too long to compare): all of it is annotated.
+    [batch] = annotation_batches([], old, {old[2].path: None})
+    assert [a["path"] for a in batch] == ["web/src/api3.ts"]
+    # No change map (a default-branch push, the branch's record): every finding.
+    assert len(annotation_batches(new, old)[0]) == 4
+    assert annotation_batches([], old, {}) == []
+
+
+def test_changed_lines_are_the_inserted_and_replaced_lines_of_head() -> None:
+    base = b"a\nb\nc\nd\n"
+    assert changed_lines(base, base) == frozenset()
+    assert changed_lines(base, b"a\nB\nc\nd\n") == {2}
+    assert changed_lines(base, b"new\na\nb\nc\nd\n") == {1}  # the rest only moved
+    assert changed_lines(base, b"a\nd\n") == frozenset()  # deletions touch no head line
+    assert changed_lines(base, b"a\nb\nc\nd\ne\nf\n") == {5, 6}
+    assert changed_lines(None, b"a\n") is None  # a new file: every line
+    big = b"x\n" * (MAX_DIFF_LINES + 1)
+    assert changed_lines(big, big + b"y\n") is None  # too long to compare: every line
 
 
 # --- request bodies ---

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from app import cli
-from app.checks.check_runs import OURS
+from app.checks.decisions import OURS
 from app.config import DEFAULT, RepoConfig, parse_config
 from app.features import FEATURES
 from app.mcp.server import build

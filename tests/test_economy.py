@@ -108,7 +108,9 @@ async def test_a_push_to_a_pr_linking_one_ticket_costs_at_most_seven(tmp_path: P
         await stack.settle()
         used = spent(stack, mark, blobs=False)
         print(f"\nsynchronize: {len(used)} requests besides blobs: {used}")
-        assert len(used) <= 7, used
+        # 7 before #13, which adds the contracts run's creation in progress (SPEC 6) and the
+        # head's commit statuses (SPEC 7); the cached reviews take one back.
+        assert len(used) <= 8, used
         assert used.count(f"GET /issues/{n}") == 1, used
         assert sum(1 for u in used if u.endswith("/check-runs") and u.startswith("GET")) == 1
 

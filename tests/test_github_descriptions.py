@@ -21,7 +21,7 @@ from tests.conftest import ALL_DELIVERIES, ALL_REQUESTS, REPO, SECRET, running_s
 
 SUBSCRIBED = [
     "issues", "issue_comment", "pull_request", "pull_request_review", "check_run",
-    "check_suite", "push", "installation", "installation_repositories",
+    "check_suite", "push", "status", "installation", "installation_repositories",
 ]  # fmt: skip
 
 

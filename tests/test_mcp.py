@@ -165,7 +165,8 @@ def test_what_a_ticket_and_its_prs_wait_for_from_the_status_json() -> None:
         "the PR is a draft: mark it ready for review", "check ci / test: in_progress"
     ]
     assert core.pr_view({**pr, "verification": "success"}).waiting_for == []
-    assert core.pr_view({**pr, "waiting_for": ["2 approvals"]}).waiting_for == ["2 approvals"]
+    reason = "Waiting for 2 approvals"
+    assert core.pr_view({**pr, "reason": reason}).waiting_for == [reason]
 
 
 def test_the_provided_endpoints_as_a_valid_openapi_31_document() -> None:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from app.checks.verification import (
     VERIFICATION_CHECK,
     CheckRun,
+    CommitStatus,
     GateInputs,
     Mark,
     OpenPR,
@@ -19,7 +20,9 @@ from app.checks.verification import (
     Ticket,
     approvers_to_check,
     evaluate,
+    exemption,
     review_states,
+    rival_prs,
 )
 from app.config import ConfigProblem, RepoConfig, VerificationConfig
 
@@ -82,7 +85,13 @@ def test_each_condition_alone_keeps_the_gate_from_success(row: str) -> None:
     dependants = {"spec", "evidence", "claim"} if row == "ticket" else set()
     assert {n for n, m in got.items() if m is not Mark.PASS} == {row} | dependants
     assert result.conclusion != "success"
-    if expected is Mark.FAIL:
+    if row == "ticket":  # one cause, said once, with what to add
+        assert (result.status, result.conclusion) == ("completed", "failure")
+        assert {n for n, m in got.items() if m is Mark.WAIT} == dependants
+        assert result.title == (
+            "No linked ticket: add `Fixes #N` or `Refs #N` to the PR description"
+        )
+    elif expected is Mark.FAIL:
         assert (result.status, result.conclusion) == ("completed", "failure")
         assert result.title.startswith("Blocked: ")
     else:
@@ -139,6 +148,65 @@ def test_closed_ticket_alone_fails_but_is_ignored_next_to_an_open_one() -> None:
     assert "#3 closed" in result.rows[0].detail
 
 
+def test_a_closed_ticket_alone_says_so_in_the_title() -> None:
+    closed = replace(TICKET, number=3, open=False)
+    result = evaluate(replace(GOOD, tickets=(closed,), contracts=None))
+    assert result.title == (
+        "No open ticket: #3 closed; add `Fixes #N` or `Refs #N` to the PR description"
+        " for an open one"
+    )
+
+
+def test_a_missing_ticket_and_another_violation_are_both_in_the_title() -> None:
+    drift = CheckRun("Baton / contracts", "completed", "failure")
+    result = evaluate(replace(GOOD, tickets=(), contracts=drift))
+    assert result.title == (
+        "No linked ticket: add `Fixes #N` or `Refs #N` to the PR description;"
+        " also blocked: new contract drift"
+    )
+
+
+EXEMPT = RepoConfig(
+    verification=VerificationConfig(exempt_authors=("Dependabot[bot]",), exempt_labels=("docs",))
+)
+
+
+@pytest.mark.parametrize(
+    ("pr", "why"),
+    [
+        (replace(PR, author="dependabot[bot]"), "exempt (author @dependabot[bot])"),
+        (replace(PR, labels=("bug", "Docs")), "exempt (label `Docs`)"),
+    ],
+)
+def test_exempt_prs_skip_the_ticket_conditions(pr: PullRequest, why: str) -> None:
+    inputs = replace(GOOD, pr=pr, tickets=(), config=EXEMPT)
+    result = evaluate(inputs)
+    assert result.conclusion == "success"
+    assert [r.detail for r in result.rows[:4]] == [why] * 4
+    # Conditions 5-7 still hold them.
+    assert evaluate(replace(inputs, reviews=())).status == "in_progress"
+    drift = CheckRun("Baton / contracts", "completed", "failure")
+    assert evaluate(replace(inputs, contracts=drift)).conclusion == "failure"
+
+
+def test_not_exempt_without_a_match() -> None:
+    pr = replace(PR, author="renovate[bot]", labels=("documentation",))
+    assert evaluate(replace(GOOD, pr=pr, tickets=(), config=EXEMPT)).conclusion == "failure"
+    assert exemption(pr, EXEMPT) is None
+
+
+def test_rivals_are_open_prs_whose_authors_hold_a_role_of_this_pr() -> None:
+    ticket = replace(
+        TICKET,
+        roles=("backend", "frontend"),
+        claims={"backend": "agent-1", "frontend": "agent-2"},
+        other_prs=(OpenPR(11, "Agent-1"), OpenPR(12, "agent-2"), OpenPR(10, "agent-1")),
+    )
+    assert rival_prs(PR, ticket) == [OpenPR(11, "Agent-1")]
+    # A PR whose author holds nothing has no role to rival on.
+    assert rival_prs(replace(PR, author="mallory"), ticket) == []
+
+
 def test_require_ticket_false_passes_ticket_rows_when_none_linked() -> None:
     config = RepoConfig(verification=VerificationConfig(require_ticket=False))
     result = evaluate(replace(GOOD, tickets=(), config=config))
@@ -181,8 +249,61 @@ def test_failing_check_beats_pending_one_and_reruns_supersede() -> None:
 
 
 def test_baton_checks_are_not_other_checks() -> None:
-    own = (CheckRun(VERIFICATION_CHECK, "in_progress"), CheckRun("Baton / contracts", "queued"))
+    own = (
+        CheckRun(VERIFICATION_CHECK, "in_progress", ours=True),
+        CheckRun("Baton / contracts", "queued", ours=True),
+    )
     assert marks(replace(GOOD, checks=own))["checks"] is Mark.PASS
+
+
+def test_another_apps_run_named_like_ours_is_another_check() -> None:
+    """Known by the App, not the name: a CI job's `Baton / contracts` is one more CI check,
+    shown with the app that posted it."""
+    ci = CheckRun("Baton / contracts", "completed", "failure", id=9, app="github-actions")
+    result = evaluate(replace(GOOD, checks=(ci,)))
+    assert marks(replace(GOOD, checks=(ci,)))["checks"] is Mark.FAIL
+    assert "Baton / contracts (github-actions) failing" in result.title
+    passing = replace(ci, conclusion="success")
+    assert evaluate(replace(GOOD, checks=(passing,))).conclusion == "success"
+
+
+def test_a_newer_run_of_another_app_does_not_hide_a_failure() -> None:
+    failed = CheckRun("build", "completed", "failure", id=1, app="circleci")
+    other = CheckRun("build", "completed", "success", id=2, app="github-actions")
+    result = evaluate(replace(GOOD, checks=(failed, other)))
+    assert result.conclusion == "failure"
+    assert "build (circleci) failing" in result.title
+    rerun = replace(failed, id=3, conclusion="success")  # its own re-run does supersede it
+    assert evaluate(replace(GOOD, checks=(failed, other, rerun))).conclusion == "success"
+
+
+@pytest.mark.parametrize(
+    ("states", "expected"),
+    [
+        (("success",), Mark.PASS),
+        (("pending",), Mark.WAIT),
+        (("failure",), Mark.FAIL),
+        (("error",), Mark.FAIL),
+        (("success", "pending"), Mark.WAIT),
+        (("pending", "error"), Mark.FAIL),
+    ],
+)
+def test_commit_statuses_count_like_check_runs(states: tuple[str, ...], expected: Mark) -> None:
+    statuses = tuple(CommitStatus(f"ci/{i}", s) for i, s in enumerate(states))
+    inputs = replace(GOOD, statuses=statuses)
+    assert marks(inputs)["checks"] is expected
+    row = evaluate(inputs).rows[5]
+    if expected is Mark.PASS:
+        assert row.detail == "2 check run(s) and 1 status(es) passed"
+    else:
+        assert "ci/" in row.detail and "ci/" in evaluate(inputs).title
+
+
+def test_statuses_alone_and_not_required() -> None:
+    only = replace(GOOD, checks=(), statuses=(CommitStatus("jenkins", "pending"),))
+    assert evaluate(only).title == "Waiting for jenkins"
+    config = RepoConfig(verification=VerificationConfig(require_checks=False))
+    assert evaluate(replace(only, config=config)).conclusion == "success"
 
 
 @pytest.mark.parametrize(

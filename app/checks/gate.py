@@ -10,19 +10,28 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Iterable
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 
-from app.checks.check_runs import Json, latest, list_open_prs, runs_of
+from app.checks.check_runs import list_open_prs, reviews_of, runs_of, statuses_of
+from app.checks.decisions import (
+    Json,
+    Listed,
+    check_run,
+    check_states,
+    known_open_prs,
+    latest,
+    other_open_prs,
+    verdict,
+    waiting,
+)
 from app.checks.report import CONTRACTS_CHECK, create_body, update_body
 from app.checks.verification import (
     VERIFICATION_CHECK,
-    CheckRun,
+    CommitStatus,
     GateInputs,
     GateResult,
-    OpenPR,
     PullRequest,
-    Review,
     Ticket,
     approvers_to_check,
     evaluate,
@@ -32,7 +41,7 @@ from app.service.dispatch import Context
 from app.service.github import is_not_found
 from app.tickets.model import Ticket as Issue
 from app.tickets.model import is_ticket, parse_spec, roles_of
-from app.tickets.reads import links, list_bounded, permission
+from app.tickets.reads import links, permission
 from app.tickets.routes import refresh_ticket
 from app.tickets.status_comment import LinkedPR, State, parse
 from app.tickets.store import load_status
@@ -45,38 +54,6 @@ _locks: weakref.WeakValueDictionary[tuple[str, int], asyncio.Lock] = weakref.Wea
 
 def _lock(repo: str, number: int) -> asyncio.Lock:
     return _locks.setdefault((repo.lower(), number), asyncio.Lock())
-
-
-def _rivals(state: State, number: int) -> tuple[OpenPR, ...]:
-    """The other open PRs the ticket's status comment lists."""
-    return tuple(
-        OpenPR(p.number, p.author) for p in state.prs if p.state == "open" and p.number != number
-    )
-
-
-def known_open_prs(states: Iterable[State | None]) -> set[int] | None:
-    """The open PRs the tickets' status comments list; None when one has none (unknown)."""
-    found: set[int] = set()
-    for state in states:
-        if state is None:
-            return None
-        found |= {p.number for p in state.prs if p.state == "open"}
-    return found
-
-
-def _check(run: Json) -> CheckRun:
-    return CheckRun(str(run["name"]), str(run["status"]), run.get("conclusion"), int(run["id"]))
-
-
-def _check_states(runs: list[Json]) -> tuple[tuple[str, str], ...]:
-    """Latest run per name (status, or conclusion once completed), for the status comment."""
-    newest: dict[str, Json] = {}
-    for run in sorted(runs, key=lambda r: r["id"]):
-        if run["name"] != VERIFICATION_CHECK:
-            newest[run["name"]] = run
-    return tuple(
-        (name, str(r.get("conclusion") or r["status"])) for name, r in sorted(newest.items())
-    )
 
 
 async def _ticket(ctx: Context, number: int, config: RepoConfig) -> tuple[Ticket, State | None]:
@@ -153,7 +130,15 @@ async def _refresh(ctx: Context, number: int, linked: LinkedPR, state: State | N
     await refresh_ticket(ctx, number, pr=linked)
 
 
-def _linked_pr(pr: Json, state: str, verification: str | None, runs: list[Json]) -> LinkedPR:
+def _linked_pr(
+    ctx: Context,
+    pr: Json,
+    state: str,
+    verification: str | None,
+    runs: list[Json],
+    statuses: Sequence[CommitStatus] = (),
+    reason: str = "",
+) -> LinkedPR:
     return LinkedPR(
         number=int(pr["number"]),
         title=str(pr.get("title") or ""),
@@ -161,26 +146,37 @@ def _linked_pr(pr: Json, state: str, verification: str | None, runs: list[Json])
         state=state,
         draft=bool(pr.get("draft")),
         verification=verification,
-        checks=_check_states(runs),
+        checks=check_states(runs, statuses, ctx.app_id),
+        reason=reason,
     )
 
 
 async def verify(
-    ctx: Context, pr: Json, *, open_prs: list[Json] | None = None, runs: list[Json] | None = None
+    ctx: Context,
+    pr: Json,
+    *,
+    open_prs: list[Json] | None = None,
+    runs: list[Json] | None = None,
+    fresh: Collection[str] = (),
 ) -> GateResult:
     """Evaluate the gate for an open PR, post it, and tell its tickets. `runs`: the head's runs
     as the caller read them (and its own just posted): read again under the PR's lock, as
-    another evaluation may have posted since; those GitHub does not list yet are kept."""
+    another evaluation may have posted since; those GitHub does not list yet are kept.
+    `fresh`: the cached facts to read afresh, `statuses` and `reviews` (one changed, or the
+    sweep): under the lock, so that no evaluation in flight caches an older answer after it."""
     async with _lock(ctx.repo, int(pr["number"])):
-        fresh = await runs_of(ctx, pr["head"]["sha"])
-        seen = {r["id"] for r in fresh}
-        return await _verify(
-            ctx, pr, open_prs, fresh + [r for r in runs or [] if r["id"] not in seen]
-        )
+        current = await runs_of(ctx, pr["head"]["sha"])
+        seen = {r["id"] for r in current}
+        listed = current + [r for r in runs or [] if r["id"] not in seen]
+        return await _verify(ctx, pr, open_prs, listed, frozenset(fresh))
 
 
 async def _verify(
-    ctx: Context, pr: Json, open_prs: list[Json] | None, runs: list[Json]
+    ctx: Context,
+    pr: Json,
+    open_prs: list[Json] | None,
+    runs: list[Json],
+    fresh: frozenset[str] = frozenset(),
 ) -> GateResult:
     config = await ctx.config()
     sha, number = pr["head"]["sha"], int(pr["number"])
@@ -189,32 +185,22 @@ async def _verify(
     # Rivals on each ticket: from its status comment, or from the open-PR list without one.
     if open_prs is None and known_open_prs(s for _, s in found) is None:
         open_prs = await list_open_prs(ctx)
-    others = {p["number"]: (p, set(links(ctx, p))) for p in open_prs or [] if p["number"] != number}
+    listed = None
+    if open_prs is not None:
+        listed = [
+            Listed(int(p["number"]), str((p.get("user") or {}).get("login") or ""),
+                   frozenset(links(ctx, p)))
+            for p in open_prs
+        ]  # fmt: skip
     tickets = tuple(
-        replace(
-            t,
-            other_prs=tuple(
-                OpenPR(n, (p.get("user") or {}).get("login", ""))
-                for n, (p, theirs) in others.items()
-                if t.number in theirs
-            )
-            if open_prs is not None or state is None
-            else _rivals(state, number),
-        )
-        for t, state in found
+        replace(t, other_prs=other_open_prs(number, t.number, listed, state)) for t, state in found
     )
-    contracts_run = latest(runs, CONTRACTS_CHECK, ctx)
-    reviews = tuple(
-        Review(
-            r["user"]["login"],
-            r["state"],
-            r.get("commit_id") or "",
-            r.get("submitted_at"),
-            r["user"].get("type") or "User",
-        )
-        for r in await list_bounded(ctx, f"/repos/{ctx.repo}/pulls/{number}/reviews?per_page=100")
-        if r.get("user")
-    )
+    contracts_run = latest(runs, CONTRACTS_CHECK, ctx.app_id)
+    # Commit statuses only matter to condition 6; without it they are not read.
+    statuses: tuple[CommitStatus, ...] = ()
+    if config.verification.require_checks:
+        statuses = await statuses_of(ctx, sha, fresh="statuses" in fresh)
+    reviews = await reviews_of(ctx, number, fresh="reviews" in fresh)
     subject = PullRequest(
         number,
         str(user.get("login") or ""),
@@ -222,6 +208,7 @@ async def _verify(
         str(user.get("type") or "User"),
         bool(pr.get("draft")),
         str(pr.get("state") or "open"),
+        tuple(str(lb.get("name") or "") for lb in pr.get("labels") or []),
     )
     permissions = {
         login: await permission(ctx, login)
@@ -231,15 +218,17 @@ async def _verify(
         GateInputs(
             subject,
             tickets,
-            contracts=_check(contracts_run) if contracts_run else None,
-            checks=tuple(_check(r) for r in runs),
+            contracts=check_run(contracts_run, ctx.app_id) if contracts_run else None,
+            checks=tuple(check_run(r, ctx.app_id) for r in runs),
+            statuses=statuses,
             reviews=reviews,
             permissions=permissions,
             config=config,
         )
     )
-    await _publish(ctx, sha, result, latest(runs, VERIFICATION_CHECK, ctx))
-    linked = _linked_pr(pr, "open", result.conclusion or "pending", runs)
+    await _publish(ctx, sha, result, latest(runs, VERIFICATION_CHECK, ctx.app_id))
+    outcome = result.conclusion or "pending"
+    linked = _linked_pr(ctx, pr, "open", outcome, runs, statuses, waiting(result))
     for ticket, state in found:
         if ticket.open:
             await _refresh(ctx, ticket.number, linked, state)
@@ -276,9 +265,8 @@ async def closed(ctx: Context, pr: Json) -> None:
     if not numbers:
         return
     runs = await runs_of(ctx, pr["head"]["sha"])
-    gate = latest(runs, VERIFICATION_CHECK, ctx)
-    verdict = None if gate is None else gate.get("conclusion") or "pending"
-    linked = _linked_pr(pr, "merged" if pr.get("merged") else "closed", verdict, runs)
+    gate = verdict(latest(runs, VERIFICATION_CHECK, ctx.app_id))
+    linked = _linked_pr(ctx, pr, "merged" if pr.get("merged") else "closed", gate, runs)
     found = await _tickets(ctx, numbers, await ctx.config())
     for ticket, state in found:
         await _refresh(ctx, ticket.number, linked, state)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,7 @@ MAX_TITLE = 200
 MAX_ANNOTATIONS = 500  # 10 PATCH requests at most; the summary counts the rest
 ANNOTATIONS_PER_REQUEST = 50  # GitHub's limit per create/update request
 MAX_MESSAGE = 4_000
+MAX_DIFF_LINES = 20_000  # a longer file's changed lines are not computed: all count as changed
 _LEVEL = {"error": "failure", "warning": "warning", "notice": "notice"}
 _RANK = {"error": 0, "warning": 1, "notice": 2}
 
@@ -101,7 +103,11 @@ def render_summary(
     table = ["| severity | code | where | endpoint | message |", "|---|---|---|---|---|"]
     sections = [
         ("### New findings", new),
-        ("### Existing drift (also on the base branch, not failing this check)", existing),
+        (
+            "### Existing drift (also on the base branch, not failing this check)\n\n"
+            "On a pull request, annotated only where it changed the line.",
+            existing,
+        ),
     ]
     out = "\n".join(head_lines)
     left_out = 0
@@ -127,10 +133,9 @@ def render_summary(
 
 
 def annotation(f: Finding, existing: bool = False) -> dict[str, Any]:
-    """One check-run annotation. Existing drift is shown at warning level at most."""
+    """One check-run annotation, at the level of the finding's severity as the summary lists
+    it (error: failure); existing drift says so in its title."""
     level = _LEVEL.get(f.severity, "notice")
-    if existing and level == "failure":
-        level = "warning"
     line = max(1, f.line)
     title = f"{f.code} (already on base)" if existing else f.code
     return {
@@ -143,11 +148,42 @@ def annotation(f: Finding, existing: bool = False) -> dict[str, Any]:
     }
 
 
+Changed = Mapping[str, frozenset[int] | None]  # path -> changed lines in head; None: all
+
+
+def changed_lines(base: bytes | None, head: bytes) -> frozenset[int] | None:
+    """The lines of `head` (1-based) that differ from `base`: inserted or replaced. None when
+    every line counts as changed (a new file, or one too long to compare)."""
+    if base is None:
+        return None
+    old, new = base.splitlines(), head.splitlines()
+    if max(len(old), len(new)) > MAX_DIFF_LINES:
+        return None
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    return frozenset(
+        line + 1
+        for op, _, _, j1, j2 in matcher.get_opcodes()
+        if op in ("replace", "insert")
+        for line in range(j1, j2)
+    )
+
+
+def touched(f: Finding, changed: Changed) -> bool:
+    """Whether the change touched the finding's line (its file is in `changed`)."""
+    if f.path not in changed:
+        return False
+    lines = changed[f.path]
+    return lines is None or f.line in lines
+
+
 def annotation_batches(
-    new: Sequence[Finding], existing: Sequence[Finding] = ()
+    new: Sequence[Finding], existing: Sequence[Finding] = (), changed: Changed | None = None
 ) -> list[list[dict[str, Any]]]:
-    """Annotations in request-sized batches of 50, new findings first, at most 500 in all."""
-    items = [annotation(f) for f in new] + [annotation(f, existing=True) for f in existing]
+    """Annotations in request-sized batches of 50, new findings first, at most 500 in all.
+    Existing drift is annotated only on lines the change touched (`changed`); every one of
+    it when `changed` is None (a default-branch push records the branch's whole drift)."""
+    shown = [f for f in existing if changed is None or touched(f, changed)]
+    items = [annotation(f) for f in new] + [annotation(f, existing=True) for f in shown]
     items = items[:MAX_ANNOTATIONS]
     n = ANNOTATIONS_PER_REQUEST
     return [items[i : i + n] for i in range(0, len(items), n)]

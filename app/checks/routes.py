@@ -7,20 +7,24 @@ from __future__ import annotations
 
 from gidgethub import routing, sansio
 
-from app.checks.check_runs import (
-    OURS,
+from app.checks.check_runs import list_open_prs, prs_of, runs_of
+from app.checks.contracts_run import contracts, contracts_of_push
+from app.checks.decisions import (
     Json,
+    default_branch_push,
+    gate_may_change,
+    has_gate,
+    known_open_prs,
+    label_matters,
     latest,
-    list_open_prs,
     ours,
-    prs_of,
-    runs_of,
+    push_of_run,
+    status_may_change,
     with_run,
 )
-from app.checks.contracts_run import contracts
-from app.checks.gate import closed, known_open_prs, reverify, verify
+from app.checks.gate import closed, reverify, verify
 from app.checks.report import CONTRACTS_CHECK
-from app.checks.verification import PASSING_CONCLUSIONS, VERIFICATION_CHECK
+from app.checks.verification import VERIFICATION_CHECK
 from app.service.dispatch import Context
 from app.tickets import status_comment
 from app.tickets.commands import parse_commands
@@ -67,41 +71,41 @@ for _action in (*SCAN_ACTIONS, "edited", "closed"):
     router.add(on_pull_request, "pull_request", action=_action)
 
 
+@router.register("pull_request", action="labeled")
+@router.register("pull_request", action="unlabeled")
+async def on_pr_label(event: sansio.Event, ctx: Context) -> None:
+    """An exempt label added or removed: conditions 1-4 apply again, or no longer."""
+    pr = event.data["pull_request"]
+    if pr.get("state") == "open" and label_matters(event.data.get("label"), await ctx.config()):
+        await verify(ctx, pr)
+
+
+@router.register("push")
+async def on_push(event: sansio.Event, ctx: Context) -> None:
+    """A push to the default branch gets `Baton / contracts` on its new head, against the
+    previous head: the default branch's current drift is on record."""
+    push = default_branch_push(event.data)
+    if push is not None:
+        await contracts_of_push(ctx, push)
+
+
 @router.register("pull_request_review", action="submitted")
 @router.register("pull_request_review", action="dismissed")
 async def on_review(event: sansio.Event, ctx: Context) -> None:
     pr = event.data["pull_request"]
     if pr.get("state") == "open":
-        await verify(ctx, pr)
-
-
-def _gate_may_change(ctx: Context, runs: list[Json], event: str, run: Json) -> bool:
-    """Whether another app's check event can change the gate; most CI events cannot, and a
-    CI run of 20 jobs would otherwise cost 40 evaluations. A started run matters to a passed
-    gate; a finished one when it failed or was the last one running; a finished suite to a
-    gate still waiting."""
-    gate = latest(runs, VERIFICATION_CHECK, ctx)
-    if gate is None:
-        return True
-    if event == "created":
-        return gate.get("conclusion") == "success"
-    if event == "suite":
-        return gate.get("status") != "completed"
-    if run.get("conclusion") not in PASSING_CONCLUSIONS:
-        return True
-    others = [r for r in runs if r["name"] not in OURS and r["id"] != run["id"]]
-    return gate.get("status") == "completed" or all(r["status"] == "completed" for r in others)
+        await verify(ctx, pr, fresh=("reviews",))
 
 
 async def _on_ci(ctx: Context, item: Json, event: str) -> None:
     """Another app's check run or suite changed: re-evaluate its PRs if the gate may change.
-    Without PRs in the event (default-branch CI, or a fork's PR) and without our runs on the
+    Without PRs in the event (default-branch CI, or a fork's PR) and without our gate on the
     commit, no PR of ours has it as head: the open PRs are not listed (the sweep heals a PR
     whose runs were never posted)."""
     runs = await runs_of(ctx, item["head_sha"])
-    if not item.get("pull_requests") and not any(r["name"] in OURS and ours(r, ctx) for r in runs):
+    if not item.get("pull_requests") and not has_gate(runs, ctx.app_id):
         return
-    if _gate_may_change(ctx, runs, event, item):
+    if gate_may_change(runs, event, item, ctx.app_id):
         for pr in await prs_of(ctx, item):
             await verify(ctx, pr, runs=runs)
 
@@ -110,15 +114,26 @@ async def _on_ci(ctx: Context, item: Json, event: str) -> None:
 @router.register("check_run", action="completed")
 async def on_check_run(event: sansio.Event, ctx: Context) -> None:
     run = event.data["check_run"]
-    if run.get("name") in OURS and ours(run, ctx):
+    if ours(run, ctx.app_id):
         return  # the gate does not trigger itself
     await _on_ci(ctx, run, event.data["action"])
+
+
+@router.register("status")
+async def on_status(event: sansio.Event, ctx: Context) -> None:
+    """A commit status (CI that reports through the statuses API): like another app's run."""
+    sha = str(event.data.get("sha") or "")
+    runs = await runs_of(ctx, sha)
+    if has_gate(runs, ctx.app_id) and status_may_change(runs, event.data.get("state", ""),
+                                                        ctx.app_id):  # fmt: skip
+        for pr in await prs_of(ctx, {"head_sha": sha}):
+            await verify(ctx, pr, runs=runs, fresh=("statuses",))
 
 
 @router.register("check_run", action="rerequested")
 async def on_rerun(event: sansio.Event, ctx: Context) -> None:
     run = event.data["check_run"]
-    if run.get("name") in OURS and ours(run, ctx):  # other apps re-run their own checks
+    if run.get("name") in (CONTRACTS_CHECK, VERIFICATION_CHECK) and ours(run, ctx.app_id):
         await _rerun(ctx, run, rescan=run["name"] == CONTRACTS_CHECK)
 
 
@@ -126,11 +141,14 @@ async def on_rerun(event: sansio.Event, ctx: Context) -> None:
 async def on_suite_rerun(event: sansio.Event, ctx: Context) -> None:
     """`Re-run all checks` on our suite: both runs again."""
     suite = event.data["check_suite"]
-    if ours(suite, ctx):
+    if ours(suite, ctx.app_id):
         await _rerun(ctx, suite, rescan=True)
 
 
 async def _rerun(ctx: Context, item: Json, *, rescan: bool) -> None:
+    if rescan and (push := push_of_run(item)) is not None:  # a default-branch record
+        await contracts_of_push(ctx, push, rerun=True)
+        return
     for pr in await prs_of(ctx, item):
         runs = await runs_of(ctx, pr["head"]["sha"])
         if rescan:
@@ -141,7 +159,7 @@ async def _rerun(ctx: Context, item: Json, *, rescan: bool) -> None:
 @router.register("check_suite", action="completed")
 async def on_check_suite(event: sansio.Event, ctx: Context) -> None:
     suite = event.data["check_suite"]
-    if not ours(suite, ctx):
+    if not ours(suite, ctx.app_id):
         await _on_ci(ctx, suite, "suite")
 
 
@@ -191,7 +209,8 @@ def _settled(ctx: Context, pr: Json, runs: list[Json]) -> bool:
     """Both runs are there and the gate passed after the PR last changed: the sweep leaves
     such a PR alone. Waiting or failing gates are re-evaluated: a missed delivery (CI done,
     a `/done`, a ticket edit) leaves those stuck."""
-    scan, gate = latest(runs, CONTRACTS_CHECK, ctx), latest(runs, VERIFICATION_CHECK, ctx)
+    scan = latest(runs, CONTRACTS_CHECK, ctx.app_id)
+    gate = latest(runs, VERIFICATION_CHECK, ctx.app_id)
     return bool(
         scan
         and scan.get("status") == "completed"
@@ -210,6 +229,6 @@ async def sweep(ctx: Context) -> None:
         runs = await runs_of(ctx, pr["head"]["sha"])
         if not _settled(ctx, pr, runs):
             runs = with_run(runs, await contracts(ctx, pr, runs))
-            await verify(ctx, pr, open_prs=open_prs, runs=runs)
+            await verify(ctx, pr, open_prs=open_prs, runs=runs, fresh=("statuses", "reviews"))
 
     await sweep_each(ctx, open_prs, visit)

@@ -36,6 +36,7 @@ class PullRequest:
     author_type: str = "User"
     draft: bool = False
     state: str = "open"
+    labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,23 @@ class CheckRun:
     status: str  # queued | in_progress | completed | waiting | requested | pending
     conclusion: str | None = None
     id: int = 0  # of several runs with one name, the highest id is the current one
+    ours: bool = False  # posted by this App (known by its id, not by the name)
+    app: str = ""  # the posting App's slug
+
+    @property
+    def label(self) -> str:
+        """The name a reader sees: another app's run named like ours says whose it is."""
+        if self.ours or self.name not in (VERIFICATION_CHECK, CONTRACTS_CHECK):
+            return self.name
+        return f"{self.name} ({self.app or 'another app'})"
+
+
+@dataclass(frozen=True)
+class CommitStatus:
+    """The latest commit status of one context (the statuses API, as older CI reports)."""
+
+    context: str
+    state: str  # pending | success | failure | error
 
 
 @dataclass(frozen=True)
@@ -93,6 +111,7 @@ class GateInputs:
     reviews: tuple[Review, ...] = ()
     permissions: Mapping[str, str] = field(default_factory=dict)  # login -> admin|…|none
     config: RepoConfig = DEFAULT
+    statuses: tuple[CommitStatus, ...] = ()  # the head's commit statuses, latest per context
 
 
 @dataclass(frozen=True)
@@ -154,6 +173,13 @@ def _evidence(t: Ticket) -> list[Verdict]:
     return out
 
 
+def rival_prs(pr: PullRequest, t: Ticket) -> list[OpenPR]:
+    """The other open PRs on the ticket that work under a role this PR's author holds: their
+    authors hold it too (a PR works under the roles its author holds)."""
+    held = t.roles_held_by(pr.author)
+    return [p for p in t.other_prs if p.number != pr.number and t.roles_held_by(p.author) & held]
+
+
 def _claim(pr: PullRequest, t: Ticket) -> list[Verdict]:
     held = t.roles_held_by(pr.author)
     if not held:
@@ -162,24 +188,43 @@ def _claim(pr: PullRequest, t: Ticket) -> list[Verdict]:
             return [(Mark.WAIT, f"@{pr.author} holds no claim on #{t.number}: `/claim` it", hint)]
         holders = ", ".join(sorted({f"@{t.claims[r]}" for r in t.role_names}))
         return [(Mark.FAIL, f"#{t.number} is claimed by {holders}", f"#{t.number} claimed")]
-    rivals = [p for p in t.other_prs if p.number != pr.number and t.roles_held_by(p.author) & held]
-    if rivals:
+    if rivals := rival_prs(pr, t):
         nums = ", ".join(f"#{p.number}" for p in rivals)
         rival = f"{nums} also open for #{t.number}"
         return [(Mark.FAIL, rival, rival)]
     return []
 
 
+def exemption(pr: PullRequest, config: RepoConfig) -> str | None:
+    """Why the PR skips conditions 1-4 (`verification.exempt_authors`, `exempt_labels`)."""
+    v = config.verification
+    if pr.author.lower() in {a.lower() for a in v.exempt_authors}:
+        return f"author @{pr.author}"
+    wanted = {lb.lower() for lb in v.exempt_labels}
+    if label := next((lb for lb in pr.labels if lb.lower() in wanted), None):
+        return f"label `{label}`"
+    return None
+
+
+ADD_A_LINK = "add `Fixes #N` or `Refs #N` to the PR description"
+
+
 def _ticket_rows(inputs: GateInputs) -> list[Row]:
     names = ("ticket", "spec", "evidence", "claim")
+    if exempt := exemption(inputs.pr, inputs.config):
+        return [_row(n, Mark.PASS, f"exempt ({exempt})") for n in names]
     live = tuple(t for t in inputs.tickets if t.open)
     closed = tuple(t for t in inputs.tickets if not t.open)
     if not live:
         if not inputs.config.verification.require_ticket:
             return [_row(n, Mark.PASS, "not required (no open ticket linked)") for n in names]
-        why = f"linked {_refs(closed)} closed" if closed else "no ticket linked"
-        first = _row("ticket", Mark.FAIL, why + ": add `Fixes #N` or `Refs #N`", "no open ticket")
-        return [first] + [_row(n, Mark.FAIL, "no open ticket linked") for n in names[1:]]
+        if closed:
+            short = f"No open ticket: {_refs(closed)} closed; {ADD_A_LINK} for an open one"
+        else:
+            short = f"No linked ticket: {ADD_A_LINK}"
+        # One cause, said once: the other three rows wait for a ticket to read.
+        first = _row("ticket", Mark.FAIL, short, short)
+        return [first] + [_row(n, Mark.WAIT, "needs an open linked ticket") for n in names[1:]]
     extra = f" ({_refs(closed)} closed, ignored)" if closed else ""
     author = inputs.pr.author
     return [
@@ -207,23 +252,39 @@ def _contracts_row(run: CheckRun | None) -> Row:
 def _checks_row(inputs: GateInputs) -> Row:
     if not inputs.config.verification.require_checks:
         return _row("checks", Mark.PASS, "not required")
-    latest: dict[str, CheckRun] = {}
+    # A check is a name under one app: a re-run supersedes its own earlier run, never another
+    # app's run of the same name (a newer success elsewhere does not hide a failure).
+    newest: dict[tuple[str, str], CheckRun] = {}
     for run in inputs.checks:
-        if run.name in (VERIFICATION_CHECK, CONTRACTS_CHECK):
-            continue
-        if run.name not in latest or run.id > latest[run.name].id:
-            latest[run.name] = run
-    if not latest:
-        return _row("checks", Mark.PASS, "no other check runs on this commit")
-    # action_required waits on a person (e.g. approving a workflow run): not a failure yet.
-    done = {n: r.conclusion for n, r in latest.items() if r.status == "completed"}
-    failing = [n for n, c in done.items() if c not in PASSING_CONCLUSIONS | {"action_required"}]
-    pending = [n for n in latest if n not in failing and done.get(n) not in PASSING_CONCLUSIONS]
+        key = (run.app, run.name)
+        if not run.ours and (key not in newest or run.id > newest[key].id):
+            newest[key] = run
+    latest = {run.label: run for run in sorted(newest.values(), key=lambda r: r.id)}
+    if len(latest) < len(newest):  # two apps, one name: say whose each is
+        latest = {f"{r.name} ({r.app or 'another app'})": r for r in newest.values()}
+    # name -> passed (True), failed (False) or still running (None)
+    verdicts: dict[str, bool | None] = {}
+    for name, run in latest.items():
+        # action_required waits on a person (e.g. approving a workflow run): not a failure yet.
+        if run.status != "completed" or run.conclusion == "action_required":
+            verdicts[name] = None
+        else:
+            verdicts[name] = run.conclusion in PASSING_CONCLUSIONS
+    for status in inputs.statuses:
+        if status.context not in verdicts:
+            passed = {"success": True, "failure": False, "error": False}.get(status.state)
+            verdicts[status.context] = passed
+    if not verdicts:
+        return _row("checks", Mark.PASS, "no other check runs or statuses on this commit")
+    failing = [n for n, v in verdicts.items() if v is False]
+    pending = [n for n, v in verdicts.items() if v is None]
     if failing:
         return _row("checks", Mark.FAIL, "failing: " + ", ".join(failing), f"{failing[0]} failing")
     if pending:
         return _row("checks", Mark.WAIT, "waiting for: " + ", ".join(pending), ", ".join(pending))
-    return _row("checks", Mark.PASS, f"{len(latest)} check run(s) passed")
+    runs, statuses = len(latest), len(verdicts) - len(latest)
+    both = f"{runs} check run(s)" + (f" and {statuses} status(es)" if statuses else "")
+    return _row("checks", Mark.PASS, both + " passed")
 
 
 def review_states(reviews: tuple[Review, ...]) -> dict[str, Review]:
@@ -291,7 +352,10 @@ def evaluate(inputs: GateInputs) -> GateResult:
     waits = [r for r in rows if r.mark is Mark.WAIT]
     if fails:
         status, conclusion = "completed", "failure"
-        title = "Blocked: " + "; ".join(dict.fromkeys(r.short or r.name for r in fails))
+        causes = list(dict.fromkeys(r.short or r.name for r in fails if r.name != "ticket"))
+        title = "Blocked: " + "; ".join(causes)
+        if fails[0].name == "ticket":  # a missing ticket is said as it is, with what to add
+            title = fails[0].short + ("; also blocked: " + "; ".join(causes) if causes else "")
     elif waits:
         status, conclusion = "in_progress", None
         title = "Waiting for " + "; ".join(dict.fromkeys(r.short or r.name for r in waits))

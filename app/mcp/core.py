@@ -183,10 +183,10 @@ def pr_view(pr: Json, gate: m.Gate | None = None) -> m.PullRequest:
     checks = {str(k): str(v) for k, v in (pr.get("checks") or {}).items()}
     waits: list[str] = []
     state, verification = str(pr.get("state") or "open"), pr.get("verification")
-    if isinstance(pr.get("waiting_for"), list):  # written by Baton, when it records it
-        waits = [str(w) for w in pr["waiting_for"]]
-    elif gate is not None:
+    if gate is not None:
         waits = [f"{c.name}: {c.detail}" for c in gate.conditions if c.mark != "pass"]
+    elif pr.get("reason"):  # the gate's title, as Baton records it on the ticket
+        waits = [str(pr["reason"])]
     elif state == "open" and verification != "success":
         if pr.get("draft"):
             waits.append("the PR is a draft: mark it ready for review")

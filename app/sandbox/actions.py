@@ -6,7 +6,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from app.sandbox.state import CheckRun, Comment, Issue, IssueEvent, Label, Repo, Review, User, World
+from app.sandbox.state import (
+    CheckRun,
+    Comment,
+    CommitStatus,
+    Issue,
+    IssueEvent,
+    Label,
+    Repo,
+    Review,
+    User,
+    World,
+)
 from app.tickets.linking import links
 
 # emit(event, action, repo, sender, objects): queue one delivery
@@ -288,6 +299,29 @@ class Actions:
             run.status, run.conclusion = "completed", conclusion
         self.save_check_run(repo, run, user, was)
         return run
+
+    def set_status(self, repo: Repo, user: User, sha: str, state: str, context: str,
+                   description: str | None = None, target_url: str | None = None,
+                   ) -> CommitStatus:  # fmt: skip
+        """A commit status, as CI that reports through the statuses API posts it."""
+        if state not in ("pending", "success", "failure", "error"):
+            raise Invalid("state")
+        if sha not in repo.commits:
+            raise Invalid("No commit found for SHA: " + sha)
+        status = CommitStatus(self.world.next_id(), sha, state, context, user,
+                              self.world.clock.iso(), description, target_url)  # fmt: skip
+        repo.statuses.append(status)
+        self.emit("status", None, repo, user, {"status": status})  # type: ignore[arg-type]
+        return status
+
+    def push_branch(
+        self, repo: Repo, user: User, branch: str, changes: dict[str, bytes | None], message: str
+    ) -> str:
+        """`user` pushes one commit to `branch` (not a PR's: see `push`); the `push` delivery."""
+        before = repo.branches.get(branch) or repo.branches[repo.default_branch]
+        after = self.world.commit(repo, branch, changes, message)
+        self.emit("push", None, repo, user, {"push": (branch, before, after, message)})  # type: ignore[arg-type]
+        return after
 
     def rerequest(self, repo: Repo, run: CheckRun, user: User) -> None:
         self.emit("check_run", "rerequested", repo, user, {"check_run": run})

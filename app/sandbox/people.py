@@ -96,6 +96,17 @@ class Person:
         r = self.sandbox.world.repos[repo]
         return self.sandbox.actions.other_check(r, self.user, sha, name, conclusion).id
 
+    def status(self, repo: str, sha: str, context: str, state: str) -> int:
+        """As CI that reports through the statuses API: set `context` on `sha` to `state`."""
+        r = self.sandbox.world.repos[repo]
+        return self.sandbox.actions.set_status(r, self.user, sha, state, context).id
+
+    def push_to(self, repo: str, branch: str, changes: dict[str, bytes | None],
+                message: str = "A commit") -> str:  # fmt: skip
+        """Push one commit to `branch` (e.g. the default branch); the new head's SHA."""
+        r = self.sandbox.world.repos[repo]
+        return self.sandbox.actions.push_branch(r, self.user, branch, changes, message)
+
     def rerequest(self, repo: str, check_run_id: int) -> None:
         r = self.sandbox.world.repos[repo]
         self.sandbox.actions.rerequest(r, r.check_runs[check_run_id], self.user)

@@ -10,6 +10,7 @@ from app.sandbox.state import (
     PERMISSION_RANK,
     CheckRun,
     Comment,
+    CommitStatus,
     Installation,
     Issue,
     IssueEvent,
@@ -223,6 +224,54 @@ class Render:
             details_url=run.details_url,
             annotations_count=len(run.annotations),
         )
+
+    def commit_status(self, repo: Repo, st: CommitStatus) -> JSON:
+        creator = self.user(st.creator) or {}
+        return shapes.commit_status(
+            self.repository(repo), st.id, st.sha, st.state, st.context, creator,
+            st.created_at, st.created_at, description=st.description, target_url=st.target_url,
+        )  # fmt: skip
+
+    def latest_statuses(self, repo: Repo, sha: str) -> list[CommitStatus]:
+        """The latest status per context (case-insensitive, as GitHub), newest first."""
+        seen: set[str] = set()
+        found = []
+        for st in reversed(repo.statuses):
+            if st.sha == sha and st.context.lower() not in seen:
+                seen.add(st.context.lower())
+                found.append(st)
+        return found
+
+    def status_event(self, repo: Repo, st: CommitStatus) -> JSON:
+        branches = [b for b, head in repo.branches.items() if head == st.sha]
+        author = self.user(st.creator) or {}
+        return shapes.status_event(
+            self.repository(repo), self.commit_status(repo, st), st.sha, "a commit", author,
+            branches,
+        )  # fmt: skip
+
+    def push(self, repo: Repo, pusher: User, branch: str, before: str, after: str,
+             message: str, time: str) -> JSON:  # fmt: skip
+        """The fields of a `push` delivery of one commit besides repository and sender."""
+        old, new = repo.commits.get(before, {}), repo.commits[after]
+        person = {"name": pusher.login, "email": f"{pusher.login}@users.noreply.github.com",
+                  "username": pusher.login}  # fmt: skip
+        r = self.repository(repo)
+        commit = {
+            "id": after, "tree_id": after, "distinct": True, "message": message,
+            "timestamp": time, "url": f"{r['html_url']}/commit/{after}",
+            "author": person, "committer": person,
+            "added": sorted(p for p in new if p not in old),
+            "modified": sorted(p for p in new if p in old and old[p] != new[p]),
+            "removed": sorted(p for p in old if p not in new),
+        }  # fmt: skip
+        return {
+            "ref": f"refs/heads/{branch}", "before": before, "after": after,
+            "created": False, "deleted": False, "forced": False, "base_ref": None,
+            "compare": f"{r['html_url']}/compare/{before[:12]}...{after[:12]}",
+            "commits": [commit], "head_commit": commit,
+            "pusher": {"name": pusher.login, "email": person["email"]},
+        }  # fmt: skip
 
     def permission(self, repo: Repo, user: User) -> JSON:
         perm = repo.permission(user.login)

@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from app.sandbox import shapes
 from app.sandbox.actions import Actions, Invalid, NotFound
 from app.sandbox.render import Render
 from app.sandbox.state import CheckRun, Issue, Repo, User, World
@@ -84,6 +85,8 @@ class Rest:
             ("GET", r + "/pulls/{number:\\d+}/files", self.list_pull_files),
             ("GET", r + "/pulls/{number:\\d+}/reviews", self.list_reviews),
             ("GET", r + "/commits/{ref}/check-runs", self.list_check_runs),
+            ("GET", r + "/commits/{ref}/status", self.combined_status),
+            ("POST", r + "/statuses/{sha}", self.create_status),
             ("POST", r + "/check-runs", self.create_check_run),
             ("PATCH", r + "/check-runs/{id:\\d+}", self.update_check_run),
             ("GET", r + "/git/trees/{sha}", self.get_tree),
@@ -405,9 +408,11 @@ class Rest:
             for r in sorted(repo.check_runs.values(), key=lambda r: -r.id)
             if r.head_sha == sha and (name is None or r.name == name)
         ]
-        if request.query.get("filter", "latest") == "latest":
-            seen: set[str] = set()
-            runs = [r for r in runs if not (r.name in seen or seen.add(r.name))]
+        if request.query.get("filter", "latest") == "latest":  # the newest per app and name
+            newest: dict[tuple[int, str], CheckRun] = {}
+            for r in runs:  # newest first
+                newest.setdefault((r.app_id, r.name), r)
+            runs = list(newest.values())
         return paginate(request, [self.render.check_run(repo, r) for r in runs], "check_runs")
 
     def _apply_check(self, run: CheckRun, data: dict[str, Any]) -> None:
@@ -455,6 +460,36 @@ class Rest:
         self._apply_check(run, data)
         self.actions.save_check_run(repo, run, self.bot, None)
         return web.json_response(self.render.check_run(repo, run), status=201)
+
+    # --- commit statuses ----------------------------------------------------------------
+    async def combined_status(self, request: web.Request) -> web.Response:
+        repo = self.repo(request)
+        ref = request.match_info["ref"]
+        sha = repo.branches.get(ref, ref)
+        if sha not in repo.commits:
+            raise NotFound(ref)
+        try:
+            per_page = max(1, min(100, int(request.query.get("per_page", "30"))))
+            page = max(1, int(request.query.get("page", "1")))
+        except ValueError as exc:
+            raise Invalid("per_page") from exc
+        latest = self.render.latest_statuses(repo, sha)
+        shown = [self.render.commit_status(repo, s) for s in latest]
+        body = shapes.combined_status(self.render.repository(repo), sha, shown)
+        body["statuses"] = body["statuses"][(page - 1) * per_page : page * per_page]
+        return web.json_response(body)
+
+    async def create_status(self, request: web.Request) -> web.Response:
+        repo = self.repo(request)
+        data = await self.body(request)
+        context = data.get("context", "default")
+        if not isinstance(context, str):
+            raise Invalid("context")
+        status = self.actions.set_status(
+            repo, self.bot, request.match_info["sha"], str(data.get("state")), context,
+            data.get("description"), data.get("target_url"),
+        )  # fmt: skip
+        return web.json_response(self.render.commit_status(repo, status), status=201)
 
     async def update_check_run(self, request: web.Request) -> web.Response:
         self.app_only(request)

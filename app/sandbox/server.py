@@ -193,6 +193,13 @@ class SandboxServer:
                 rendered[key] = self.render.review(repo, value)
             elif key == "check_run":
                 rendered[key] = self.render.check_run(repo, value)
+            elif key == "status":  # a `status` delivery's fields are at the top level
+                rendered.update(self.render.status_event(repo, value))
+            elif key == "push":
+                branch, before, after, message = value
+                clock = self.world.clock.iso()
+                rendered.update(self.render.push(repo, sender, branch, before, after, message,
+                                                 clock))  # fmt: skip
             else:
                 rendered[key] = value
         payload = shapes.webhook(

@@ -132,6 +132,18 @@ class CheckRun:
 
 
 @dataclass
+class CommitStatus:
+    id: int
+    sha: str
+    state: str  # pending | success | failure | error
+    context: str
+    creator: User
+    created_at: str
+    description: str | None = None
+    target_url: str | None = None
+
+
+@dataclass
 class Repo:
     id: int
     owner: User
@@ -144,6 +156,7 @@ class Repo:
     events: list[IssueEvent] = field(default_factory=list)
     reviews: list[Review] = field(default_factory=list)
     check_runs: dict[int, CheckRun] = field(default_factory=dict)
+    statuses: list[CommitStatus] = field(default_factory=list)  # oldest first
     commits: dict[str, dict[str, bytes]] = field(default_factory=dict)
     blobs: dict[str, bytes] = field(default_factory=dict)  # by git blob SHA
     branches: dict[str, str] = field(default_factory=dict)

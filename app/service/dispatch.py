@@ -113,6 +113,7 @@ class Context:
     installation_id: int
     repo: str  # owner/name, "" for events without a repository
     bot_login: str
+    app_id: int  # the App's id: our own check runs are those whose `app.id` it is
     clock: Clock
     configs: ConfigStore
     # Bounded, in memory, bytes by key: blob contents and trees by SHA, status comments,
@@ -160,6 +161,7 @@ class Dispatcher:
             installation_id=installation_id,
             repo=repo,
             bot_login=await self.client.bot_login(),
+            app_id=self.client.app_id,
             clock=self.clock,
             configs=self.configs,
             cache=self.cache,

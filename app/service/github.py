@@ -379,6 +379,10 @@ class GitHubClient:
             **auth,
         )
 
+    @property
+    def app_id(self) -> int:
+        return int(self._app_id)  # settings require digits
+
     def app_api(self) -> GitHubAPI:
         return self._api(jwt_token=app_jwt(self._app_id, self._private_key))
 

@@ -27,6 +27,7 @@ HANDLED_EVENTS = frozenset(
         "check_run",
         "check_suite",
         "push",
+        "status",
     }
 )
 

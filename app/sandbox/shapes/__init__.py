@@ -46,6 +46,11 @@ from app.sandbox.shapes.pulls import (  # noqa: F401
     pull_request_minimal,
     review,
 )
+from app.sandbox.shapes.statuses import (  # noqa: F401
+    combined_status,
+    commit_status,
+    status_event,
+)
 from app.sandbox.shapes.webhooks import (  # noqa: F401
     _NOT_IN_SIMPLE_PR,
     _NOT_IN_WEBHOOKS,
