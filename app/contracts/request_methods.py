@@ -165,11 +165,11 @@ class _Reader:
                 return
             raise _Doubt  # passed on: a proxy or a dispatcher answers what it is given
         if parent.type == "variable_declarator":
-            name = parent.child_by_field_name("name")
-            if name is not None and name.type == "identifier" and name != node:
-                self.aliases.add(self.text(name))  # `const m = req.method`: its uses are read
+            bound = parent.child_by_field_name("name")
+            if bound is not None and bound.type == "identifier" and bound != node:
+                self.aliases.add(self.text(bound))  # `const m = req.method`: its uses are read
                 return
-            if name == node:
+            if bound == node:
                 return  # the binding itself
             raise _Doubt
         if parent.type in ("subscript_expression", "pair"):
