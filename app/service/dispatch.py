@@ -7,7 +7,7 @@ import base64
 import logging
 import time
 from collections.abc import Awaitable, Callable, Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 import cachetools
@@ -120,6 +120,32 @@ class Context:
     # known labels. Lost on restart by design: GitHub is the database.
     cache: cachetools.LRUCache[str, bytes]
     labels: LabelStore
+    # What runs once every feature has handled the delivery (see `after_delivery`); None for
+    # a context without such an end.
+    finish: dict[Hashable, Callable[[], Awaitable[None]]] | None = field(default=None)
+
+    def after_delivery(self, key: Hashable, step: Callable[[], Awaitable[None]]) -> bool:
+        """Run `step` once every feature has handled this delivery (or sweep), even if one
+        failed; a later step under the same key replaces an earlier one, keeping its place.
+        False, and nothing kept, for a context without an end: the caller acts now."""
+        if self.finish is None:
+            return False
+        self.finish[key] = step
+        return True
+
+    async def finished(self) -> None:
+        """Run the steps kept by `after_delivery`, each even if another fails."""
+        failed: Exception | None = None
+        while self.finish:
+            key = next(iter(self.finish))
+            step = self.finish.pop(key)
+            try:
+                await step()
+            except Exception as exc:
+                log.exception("after the delivery: %r failed", key)
+                failed = failed or exc
+        if failed is not None:
+            raise failed
 
     async def config(self) -> RepoConfig:
         return await self.configs.get(self.gh, self.repo)
@@ -166,6 +192,7 @@ class Dispatcher:
             configs=self.configs,
             cache=self.cache,
             labels=self.labels,
+            finish={} if memo else None,
         )
 
     async def handle(self, delivery: Delivery) -> None:
@@ -207,13 +234,21 @@ class Dispatcher:
                     continue
                 log.exception("handler %s failed", handler.__qualname__)
                 failures.append(exc)
+        try:  # what the features left for the end: e.g. one write that several computed
+            await ctx.finished()
+        except Exception as exc:
+            if not is_not_found(exc):  # gone meanwhile: as for a handler
+                failures.append(exc)
         if failures:
             raise failures[0]
 
     async def sweep_repo(self, installation_id: int, repo: str) -> None:
         ctx = await self.context(installation_id, repo, memo=True)
-        for sweep in self.sweeps:
-            await sweep(ctx)
+        try:
+            for sweep in self.sweeps:
+                await sweep(ctx)
+        finally:
+            await ctx.finished()
 
     async def repositories(self) -> list[tuple[int, str]]:
         """Every (installation, repository) the App can see: the sweep's work list."""

@@ -40,7 +40,7 @@ from app.tickets.reads import (
     work_items,
 )
 from app.tickets.status_comment import LinkedPR
-from app.tickets.store import forget_status, load_status, save_status
+from app.tickets.store import flush_status, forget_status, load_status, stage_status
 
 log = logging.getLogger(__name__)
 router = routing.Router()
@@ -125,7 +125,20 @@ async def _apply(ctx: Context, ticket: Ticket, p: Plan, status_id: int | None) -
             if not is_not_found(exc):  # already gone
                 raise
     if p.status_comment is not None:
-        await save_status(ctx, ticket.number, status_id, p.status_comment)
+        await _write_status(ctx, ticket.number, status_id, p.status_comment)
+
+
+async def _write_status(ctx: Context, number: int, status_id: int | None, body: str) -> None:
+    """Once per ticket per delivery, at its end: the gate's PR news may plan the ticket again
+    meanwhile (from the staged body), and GitHub gets the last plan. Under the lock, as here."""
+    stage = stage_status(ctx, number, status_id, body)
+
+    async def flush() -> None:
+        async with _lock(ctx.repo, number):
+            await flush_status(ctx, number, stage)
+
+    if not ctx.after_delivery(("baton-status", ctx.repo.lower(), number), flush):
+        await flush_status(ctx, number, stage)
 
 
 async def _react(ctx: Context, comment_id: int, content: str) -> None:
