@@ -222,23 +222,26 @@ class Dispatcher:
             log.warning("installation %s not found; %s dropped", installation, delivery.event)
             return
         failures = []
-        # Each handler runs even if another fails; the delivery is retried if any failed.
-        for handler in handlers:
-            try:
-                await handler(event, ctx)
+        try:
+            # Each handler runs even if another fails; the delivery is retried if any failed.
+            for handler in handlers:
+                try:
+                    await handler(event, ctx)
+                except Exception as exc:
+                    if is_not_found(exc):
+                        # The repository, issue or PR is gone (or was never visible to us):
+                        # a retry cannot succeed, and the next event or sweep starts afresh.
+                        name = handler.__qualname__
+                        log.warning("handler %s: %s not found; skipped", name, exc)
+                        continue
+                    log.exception("handler %s failed", handler.__qualname__)
+                    failures.append(exc)
+        finally:
+            try:  # what the features left for the end (e.g. one write several computed)
+                await ctx.finished()
             except Exception as exc:
-                if is_not_found(exc):
-                    # The repository, issue or PR is gone (or was never visible to us):
-                    # a retry cannot succeed, and the next event or sweep starts afresh.
-                    log.warning("handler %s: %s not found; skipped", handler.__qualname__, exc)
-                    continue
-                log.exception("handler %s failed", handler.__qualname__)
-                failures.append(exc)
-        try:  # what the features left for the end: e.g. one write that several computed
-            await ctx.finished()
-        except Exception as exc:
-            if not is_not_found(exc):  # gone meanwhile: as for a handler
-                failures.append(exc)
+                if not is_not_found(exc):  # gone meanwhile: as for a handler
+                    failures.append(exc)
         if failures:
             raise failures[0]
 

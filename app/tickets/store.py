@@ -116,12 +116,17 @@ def stage_status(ctx: Context, number: int, comment_id: int | None, body: str) -
 
 async def flush_status(ctx: Context, number: int, stage: int) -> None:
     """Write the body staged as `stage`, unless a later plan replaced it or wrote its own (it
-    read ours). Called under the ticket's lock. A failed write leaves it staged: the next
-    plan starts from it, and the delivery's retry writes it."""
+    read ours). Called under the ticket's lock. A failed write drops it: the next plan starts
+    from GitHub's body again (a plan from a staged body that nobody writes would find nothing
+    to change), and the delivery's retry plans it anew."""
     staged = ctx.cache.get(_staged_key(ctx, number))
     if staged is None:
         return
     data = json.loads(staged)
     if data["stage"] == stage:
         comment_id = None if data["id"] is None else int(data["id"])
-        await save_status(ctx, number, comment_id, str(data["body"]))
+        try:
+            await save_status(ctx, number, comment_id, str(data["body"]))
+        except BaseException:
+            ctx.cache.pop(_staged_key(ctx, number), None)
+            raise
