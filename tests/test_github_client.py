@@ -161,3 +161,35 @@ async def test_single_flight_shares_one_call_among_concurrent_callers() -> None:
     assert [str(r) for r in results] == ["boom"] * 3 and calls.count("boom") == 1
     with pytest.raises(RuntimeError):  # a failure is not remembered either
         await flight.run("label", lambda: fetch("boom"))
+
+
+
+ended: list[str] = []
+last = routing.Router()
+
+
+@last.register("issues", action="opened")
+async def _leave_for_the_end(event, ctx: Context) -> None:  # type: ignore[no-untyped-def]
+    async def step(name: str) -> None:
+        ended.append(name)
+        if name == "boom":
+            raise RuntimeError(name)
+
+    ended.append("handler")
+    ctx.after_delivery("write", lambda: step("first plan"))
+    ctx.after_delivery("fail", lambda: step("boom"))
+    ctx.after_delivery("write", lambda: step("last plan"))  # replaces, keeping its place
+    raise RuntimeError("a handler failed")  # the steps run all the same
+
+
+async def test_steps_left_for_the_end_run_once_in_order_even_after_failures(
+    tmp_path: Path,
+) -> None:
+    async with running_stack(tmp_path, Features(routers=[last])) as stack:
+        ended.clear()
+        ctx = await stack.app[DISPATCHER].context(1, REPO)  # kept across deliveries: no end
+        assert not ctx.after_delivery("write", lambda: asyncio.sleep(0))
+        stack.sandbox.person("ann").open_issue(REPO, "Refunds", "body")
+        await stack.settle()
+        # Each try: the handler, then its steps (the failed delivery is tried again).
+        assert ended and ended == ["handler", "last plan", "boom"] * (len(ended) // 3)

@@ -16,12 +16,12 @@ from hypothesis import strategies as st
 
 from app.config import RepoConfig, TicketsConfig
 from app.tickets.board import holders_of
-from app.tickets.claims import Actor, AssignmentEvent, WorkItem
+from app.tickets.claims import Actor, AssignmentEvent, Claim, WorkItem
 from app.tickets.commands import from_comment
 from app.tickets.messages import StatusLabel
 from app.tickets.model import Ticket, closed_by_commit, parse_spec, roles_of, status_labels_on
 from app.tickets.plan import Inputs, Plan, closes_as_verified, decide, needs_events, plan
-from app.tickets.status_comment import LinkedPR, parse
+from app.tickets.status_comment import LinkedPR, State, parse
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 APP = Actor("baton[bot]", "Bot")
@@ -434,6 +434,14 @@ def test_events_are_read_only_when_a_claim_could_need_them() -> None:
     assert needs_events(ticket, has_status=True)
     assert needs_events(replace(ticket, assignees=(BOB,)), has_status=False)
     assert needs_events(replace(ticket, state="closed"), has_status=False)
+    # A holder's activity: the stored claims suffice while they match the assignees.
+    held = replace(ticket, assignees=(BOB,))
+    known = State(7, claims=(Claim("", "Bob", T0),))
+    assert not needs_events(held, has_status=True, known=known)
+    assert needs_events(replace(held, assignees=(BOB, MAINT)), has_status=True, known=known)
+    assert needs_events(replace(held, assignees=()), has_status=True, known=known)
+    assert needs_events(replace(held, state="closed"), has_status=True, known=known)
+    assert needs_events(held, has_status=True, known=State(7))
 
 
 def test_a_verified_merge_closes_an_open_ticket() -> None:

@@ -7,7 +7,7 @@ import base64
 import logging
 import time
 from collections.abc import Awaitable, Callable, Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 import cachetools
@@ -120,6 +120,32 @@ class Context:
     # known labels. Lost on restart by design: GitHub is the database.
     cache: cachetools.LRUCache[str, bytes]
     labels: LabelStore
+    # What runs once every feature has handled the delivery (see `after_delivery`); None for
+    # a context without such an end.
+    finish: dict[Hashable, Callable[[], Awaitable[None]]] | None = field(default=None)
+
+    def after_delivery(self, key: Hashable, step: Callable[[], Awaitable[None]]) -> bool:
+        """Run `step` once every feature has handled this delivery (or sweep), even if one
+        failed; a later step under the same key replaces an earlier one, keeping its place.
+        False, and nothing kept, for a context without an end: the caller acts now."""
+        if self.finish is None:
+            return False
+        self.finish[key] = step
+        return True
+
+    async def finished(self) -> None:
+        """Run the steps kept by `after_delivery`, each even if another fails."""
+        failed: Exception | None = None
+        while self.finish:
+            key = next(iter(self.finish))
+            step = self.finish.pop(key)
+            try:
+                await step()
+            except Exception as exc:
+                log.exception("after the delivery: %r failed", key)
+                failed = failed or exc
+        if failed is not None:
+            raise failed
 
     async def config(self) -> RepoConfig:
         return await self.configs.get(self.gh, self.repo)
@@ -166,6 +192,7 @@ class Dispatcher:
             configs=self.configs,
             cache=self.cache,
             labels=self.labels,
+            finish={} if memo else None,
         )
 
     async def handle(self, delivery: Delivery) -> None:
@@ -195,25 +222,36 @@ class Dispatcher:
             log.warning("installation %s not found; %s dropped", installation, delivery.event)
             return
         failures = []
-        # Each handler runs even if another fails; the delivery is retried if any failed.
-        for handler in handlers:
-            try:
-                await handler(event, ctx)
+        try:
+            # Each handler runs even if another fails; the delivery is retried if any failed.
+            for handler in handlers:
+                try:
+                    await handler(event, ctx)
+                except Exception as exc:
+                    if is_not_found(exc):
+                        # The repository, issue or PR is gone (or was never visible to us):
+                        # a retry cannot succeed, and the next event or sweep starts afresh.
+                        name = handler.__qualname__
+                        log.warning("handler %s: %s not found; skipped", name, exc)
+                        continue
+                    log.exception("handler %s failed", handler.__qualname__)
+                    failures.append(exc)
+        finally:
+            try:  # what the features left for the end (e.g. one write several computed)
+                await ctx.finished()
             except Exception as exc:
-                if is_not_found(exc):
-                    # The repository, issue or PR is gone (or was never visible to us):
-                    # a retry cannot succeed, and the next event or sweep starts afresh.
-                    log.warning("handler %s: %s not found; skipped", handler.__qualname__, exc)
-                    continue
-                log.exception("handler %s failed", handler.__qualname__)
-                failures.append(exc)
+                if not is_not_found(exc):  # gone meanwhile: as for a handler
+                    failures.append(exc)
         if failures:
             raise failures[0]
 
     async def sweep_repo(self, installation_id: int, repo: str) -> None:
         ctx = await self.context(installation_id, repo, memo=True)
-        for sweep in self.sweeps:
-            await sweep(ctx)
+        try:
+            for sweep in self.sweeps:
+                await sweep(ctx)
+        finally:
+            await ctx.finished()
 
     async def repositories(self) -> list[tuple[int, str]]:
         """Every (installation, repository) the App can see: the sweep's work list."""

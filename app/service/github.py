@@ -170,6 +170,13 @@ class Memo:
             self._answers[path] = (number, answer)
         return answer
 
+    def know(self, path: str, data: Any) -> None:
+        """`data` is what GET `path` would answer now (a delivery's payload, checked current by
+        the caller): kept as if read, unless read already."""
+        if FACT.match(_bare(path)):
+            number = self._generations.of(_subject(_bare(path)))
+            self._answers.setdefault(path, (number, (data, None, 200)))
+
     def _seed(self, path: str, answer: Answer) -> None:
         """An issue listing holds each issue as GET would answer it."""
         m = _LISTING.match(_bare(path))
@@ -330,6 +337,11 @@ class GitHubAPI(gh_aiohttp.GitHubAPI):
             raise
         self.memo.wrote(method, path, answer[0])
         return answer
+
+    def known(self, path: str, data: Any) -> None:
+        """GET `path` would answer `data` now: a client for one delivery does not ask."""
+        if self.memo is not None:
+            self.memo.know(path, data)
 
     async def handle_rate_limit_error(
         self, *, method: str, url: str, exception: HTTPException, attempt: int

@@ -301,10 +301,16 @@ async def decide(inputs: Inputs, lookup: Lookup) -> tuple[Plan, Inputs]:
     raise RuntimeError(f"#{inputs.ticket.number}: the plan kept asking for lookups")
 
 
-def needs_events(ticket: Ticket, has_status: bool) -> bool:
+def needs_events(ticket: Ticket, has_status: bool, *, known: State | None = None) -> bool:
     """Whether the plan needs the issue's events: not for an open ticket with no assignees and
     no status comment (no claim, current or past, to order); a closed one needs them all the
-    same (was it closed by a merge commit?)."""
+    same (was it closed by a merge commit?). `known`: the stored state, for news that changes
+    no claim (a holder's activity): while its claims' holders are exactly the open ticket's
+    assignees, the events tell the plan nothing the state does not (a change of assignees
+    brings a delivery of its own, which reads them; so does the sweep)."""
+    holders = {c.key for c in known.claims} if known is not None else None
+    if ticket.state == "open" and holders == {a.key for a in ticket.assignees}:
+        return False
     return bool(ticket.assignees) or has_status or ticket.state != "open"
 
 

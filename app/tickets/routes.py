@@ -23,12 +23,13 @@ from app.service.dispatch import Context
 from app.service.github import is_not_found
 from app.service.queue import RetryLater
 from app.tickets.board import REFUSED
-from app.tickets.claims import Actor, WorkItem, parse_time
+from app.tickets.claims import Actor, AssignmentEvent, WorkItem, parse_time
 from app.tickets.commands import CommandEvent, from_comment
 from app.tickets.messages import CLAIM_COMMANDS, StatusLabel, no_ticket
 from app.tickets.model import Ticket, is_ticket
 from app.tickets.plan import Inputs, Plan, closes_as_verified, decide, needs_events
 from app.tickets.reads import (
+    MAX_ITEMS,
     Json,
     assigned_to,
     before_edit,
@@ -39,8 +40,8 @@ from app.tickets.reads import (
     sweep_each,
     work_items,
 )
-from app.tickets.status_comment import LinkedPR
-from app.tickets.store import forget_status, load_status, save_status
+from app.tickets.status_comment import LinkedPR, parse
+from app.tickets.store import flush_status, forget_status, load_status, stage_status
 
 log = logging.getLogger(__name__)
 router = routing.Router()
@@ -62,7 +63,8 @@ def _lock(repo: str, number: int) -> asyncio.Lock:
 class News:
     """What one delivery brings to a ticket. `agent`: an agent just assigned, whose open
     claims are listed first (the listing also holds this issue, saving its GET). `holder`:
-    stop unless this login is assigned (activity that matters only to holders)."""
+    stop unless this login is assigned (activity that matters only to holders). `assigned`:
+    the issue as an `assigned` event's payload shows it, with (assignee, assigner)."""
 
     commands: Sequence[CommandEvent] = ()
     activity: Mapping[str, datetime] = field(default_factory=dict)
@@ -70,6 +72,13 @@ class News:
     unlink: Sequence[int] = ()
     agent: str | None = None
     holder: str | None = None
+    assigned: tuple[Json, str, str] | None = None
+
+    @property
+    def only_activity(self) -> bool:
+        """A holder's activity and nothing else: no claim changes with it."""
+        changes = self.commands or self.prs is not None or self.unlink or self.agent
+        return self.holder is not None and not changes
 
 
 class GitHubLookup:
@@ -125,7 +134,20 @@ async def _apply(ctx: Context, ticket: Ticket, p: Plan, status_id: int | None) -
             if not is_not_found(exc):  # already gone
                 raise
     if p.status_comment is not None:
-        await save_status(ctx, ticket.number, status_id, p.status_comment)
+        await _write_status(ctx, ticket.number, status_id, p.status_comment)
+
+
+async def _write_status(ctx: Context, number: int, status_id: int | None, body: str) -> None:
+    """Once per ticket per delivery, at its end: the gate's PR news may plan the ticket again
+    meanwhile (from the staged body), and GitHub gets the last plan. Under the lock, as here."""
+    stage = stage_status(ctx, number, status_id, body)
+
+    async def flush() -> None:
+        async with _lock(ctx.repo, number):
+            await flush_status(ctx, number, stage)
+
+    if not ctx.after_delivery(("baton-status", ctx.repo.lower(), number), flush):
+        await flush_status(ctx, number, stage)
 
 
 async def _react(ctx: Context, comment_id: int, content: str) -> None:
@@ -149,6 +171,9 @@ async def _fetch(
         listed = await assigned_to(ctx, news.agent)
         workloads[news.agent.lower()] = work_items(listed, config)
         issue = next((i for i in listed if i.get("number") == number), None)
+    if issue is None and news.assigned is not None and await _current(ctx, number, news.assigned):
+        issue = news.assigned[0]
+        ctx.gh.known(f"/repos/{ctx.repo}/issues/{number}", issue)  # the gate reads it too
     issue = issue or await ctx.gh.getitem(f"/repos/{ctx.repo}/issues/{number}")
     ticket = Ticket.from_github(issue)
     if not is_ticket(ticket, config):
@@ -161,10 +186,33 @@ async def _fetch(
         commands=news.commands, prs=news.prs, unlink_prs=news.unlink,
         activity=news.activity, workloads=workloads,
     )  # fmt: skip
-    if needs_events(ticket, status_id is not None):
+    known = parse(status_body) if news.only_activity else None
+    if needs_events(ticket, status_id is not None, known=known):
         events, by_commit = await issue_events(ctx, number)
         inputs = replace(inputs, events=events, closed_by_commit=by_commit)
     return inputs, status_id
+
+
+async def _current(ctx: Context, number: int, assigned: tuple[Json, str, str]) -> bool:
+    """Whether an `assigned` payload's issue is the issue now, so that it need not be read:
+    the issue's events (which its plan reads all the same) end with this very assignment, made
+    no earlier than the payload's last update. A later change of labels, assignees or state
+    (the app's own writes included, which bring no delivery) is an event after it; an edit
+    of the text brings a delivery of its own, after this one. A payload without comments is
+    read again: a status comment posted since is no event."""
+    issue, assignee, assigner = assigned
+    updated = parse_time(issue.get("updated_at"))
+    if not issue.get("comments") or updated is None:
+        return False
+    items = await list_bounded(ctx, f"/repos/{ctx.repo}/issues/{number}/events?per_page=100")
+    last = AssignmentEvent.from_github(items[-1]) if 0 < len(items) < MAX_ITEMS else None
+    return bool(
+        last is not None
+        and last.kind == "assigned"
+        and last.assignee.key == assignee.lower()
+        and last.actor.key == assigner.lower()
+        and last.created_at >= updated
+    )
 
 
 def _incomplete(ctx: Context, number: int, p: Plan) -> None:
@@ -222,11 +270,13 @@ async def on_issue(event: sansio.Event, ctx: Context) -> None:
     config = await ctx.config()
     if not is_ticket(Ticket.from_github(issue), config):  # e.g. without `tickets.label`
         return
-    agent = None
+    agent, assigned = None, None
     if event.data["action"] == "assigned":
         who = Actor.from_github(event.data.get("assignee"))
+        by = Actor.from_github(event.data.get("sender"))
         agent = who.login if who and config.is_agent(who.login, who.type) else None
-    await _refresh(ctx, int(issue["number"]), config, News(agent=agent))
+        assigned = (issue, who.login, by.login) if who and by else None
+    await _refresh(ctx, int(issue["number"]), config, News(agent=agent, assigned=assigned))
 
 
 ISSUE_ACTIONS = ("opened", "edited", "reopened", "closed", "assigned", "unassigned", "labeled")

@@ -5,10 +5,17 @@ The comment's id and body (or that there is none) are cached per (repo, number) 
 dispatcher's shared cache: only the app writes that comment, each write refreshes the copy from
 GitHub's answer, a failed write or an edit by someone else drops it, and a restart starts from
 GitHub again.
+
+Within a delivery, a ticket's new body is staged (`stage_status`) and written once, at the
+delivery's end (`flush_status`): the tickets feature and the gate's PR news each compute one,
+GitHub gets the last. Meanwhile the staged body is what every reader gets (this delivery's
+gate; another delivery, under the ticket's lock): a plan made after it holds it, so a body
+staged and then replaced, or written by another delivery, is not written again.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 
@@ -20,10 +27,15 @@ from app.tickets.messages import STATUS_MARKER
 from app.tickets.reads import MAX_ITEMS, Json
 
 log = logging.getLogger(__name__)
+_stages = itertools.count(1)
 
 
 def _key(ctx: Context, number: int) -> str:
     return f"baton-status:{ctx.repo.lower()}#{number}"
+
+
+def _staged_key(ctx: Context, number: int) -> str:
+    return f"baton-status-staged:{ctx.repo.lower()}#{number}"
 
 
 def _remember(ctx: Context, number: int, comment: Json | None) -> None:
@@ -37,7 +49,12 @@ def _remember(ctx: Context, number: int, comment: Json | None) -> None:
 
 
 async def load_status(ctx: Context, number: int, issue: Json) -> tuple[int | None, str | None]:
-    """(id, body) of the app's status comment on the ticket, or (None, None)."""
+    """(id, body) of the app's status comment on the ticket (as staged, if a body waits to be
+    written), or (None, None)."""
+    staged = ctx.cache.get(_staged_key(ctx, number))
+    if staged is not None:
+        data = json.loads(staged)
+        return (None if data["id"] is None else int(data["id"])), str(data["body"])
     cached = ctx.cache.get(_key(ctx, number))
     if cached is not None:
         data = json.loads(cached)
@@ -60,7 +77,8 @@ async def load_status(ctx: Context, number: int, issue: Json) -> tuple[int | Non
 
 
 async def save_status(ctx: Context, number: int, comment_id: int | None, body: str) -> None:
-    """Edit the status comment in place, or post it (again, if someone deleted it)."""
+    """Edit the status comment in place, or post it (again, if someone deleted it). The body
+    was planned from any staged one (see `load_status`): that one need not be written."""
     ctx.cache.pop(_key(ctx, number), None)  # until GitHub confirms the new body
     saved = None
     if comment_id is not None:
@@ -76,6 +94,7 @@ async def save_status(ctx: Context, number: int, comment_id: int | None, body: s
             f"/repos/{ctx.repo}/issues/{number}/comments", data={"body": body}
         )
     _remember(ctx, number, saved)
+    ctx.cache.pop(_staged_key(ctx, number), None)
 
 
 def forget_status(ctx: Context, number: int, comment_id: int) -> None:
@@ -84,3 +103,30 @@ def forget_status(ctx: Context, number: int, comment_id: int) -> None:
     cached = ctx.cache.get(_key(ctx, number))
     if cached is not None and json.loads(cached).get("id") == comment_id:
         ctx.cache.pop(_key(ctx, number), None)
+
+
+def stage_status(ctx: Context, number: int, comment_id: int | None, body: str) -> int:
+    """Make `body` the ticket's status for every reader, to be written by `flush_status` with
+    the number returned. Called under the ticket's lock."""
+    stage = next(_stages)
+    data = {"id": comment_id, "body": body, "stage": stage}
+    ctx.cache[_staged_key(ctx, number)] = json.dumps(data).encode()
+    return stage
+
+
+async def flush_status(ctx: Context, number: int, stage: int) -> None:
+    """Write the body staged as `stage`, unless a later plan replaced it or wrote its own (it
+    read ours). Called under the ticket's lock. A failed write drops it: the next plan starts
+    from GitHub's body again (a plan from a staged body that nobody writes would find nothing
+    to change), and the delivery's retry plans it anew."""
+    staged = ctx.cache.get(_staged_key(ctx, number))
+    if staged is None:
+        return
+    data = json.loads(staged)
+    if data["stage"] == stage:
+        comment_id = None if data["id"] is None else int(data["id"])
+        try:
+            await save_status(ctx, number, comment_id, str(data["body"]))
+        except BaseException:
+            ctx.cache.pop(_staged_key(ctx, number), None)
+            raise
