@@ -252,6 +252,7 @@ async def test_contract_of_the_working_tree_without_network(tmp_path: Path, toke
 async def test_mismatches_of_a_ref_and_a_pr_through_github(tmp_path: Path) -> None:
     async with running_stack(tmp_path, files=FILES) as stack:
         dev = stack.sandbox.person(A, "Bot")
+        stack.sandbox.person("maya").open_issue(REPO, "Refunds", SPEC)  # #1: Baton's App
         fixed = FRONTEND.replace(b"/cancel", b"/refund")
         pr = dev.open_pr(REPO, "Fix the call", "Refs #1", "fix", {"web/src/api.ts": fixed})
         worse = FRONTEND + b"export const ship = (id: string) => fetch(`/api/ship/${id}`);\n"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -62,15 +63,69 @@ def state_of(body: str | None) -> Json | None:
     return data if isinstance(data, dict) else None
 
 
-def is_status_comment(comment: Json) -> bool:
-    """Baton's status comment: by a bot (the App), starting with the marker, readable."""
+@dataclass(frozen=True)
+class App:
+    """Baton's GitHub App as the agent can tell it: the bot account that writes the status
+    comments, and the App's id (`performed_via_github_app` on them, or `BATON_APP_ID`)."""
+
+    bot: str | None
+    id: int | None = None
+
+    def wrote(self, comment: Json) -> bool:
+        """Whether the App wrote `comment` (or reacted, for a reaction): by id when GitHub
+        says which App acted, else by the bot's login; any bot while neither is known."""
+        user = comment.get("user") or {}
+        if user.get("type") != "Bot":
+            return False
+        via = (comment.get("performed_via_github_app") or {}).get("id")
+        if self.id is not None and via is not None:
+            return bool(via == self.id)
+        if self.bot is not None:
+            return str(user.get("login") or "").lower() == self.bot.lower()
+        return True
+
+
+def is_status_comment(comment: Json, app: App | None = None) -> bool:
+    """Baton's status comment: by the App (a bot while it is not known), starting with the
+    marker, readable."""
     body = str(comment.get("body") or "")
-    by_bot = (comment.get("user") or {}).get("type") == "Bot"
-    return by_bot and body.startswith(STATUS_MARKER) and state_of(body) is not None
+    return (
+        (app or App(None)).wrote(comment)
+        and body.startswith(STATUS_MARKER)
+        and state_of(body) is not None
+    )
 
 
-def status_comment(comments: Iterable[Json]) -> Json | None:
-    return next((c for c in comments if is_status_comment(c)), None)
+def status_comment(comments: Iterable[Json], app: App | None = None) -> Json | None:
+    return next((c for c in comments if is_status_comment(c, app)), None)
+
+
+def app_of(status: Json, known: App | None = None) -> App:
+    """Baton's App after reading a status comment it wrote: what was known, completed with
+    the comment's bot login and App id."""
+    via = (status.get("performed_via_github_app") or {}).get("id")
+    login = (status.get("user") or {}).get("login")
+    found = App(str(login) if login else None, via if isinstance(via, int) else None)
+    if known is None:
+        return found
+    return App(known.bot or found.bot, known.id if known.id is not None else found.id)
+
+
+def ours(run: Json, app: App) -> bool:
+    """Whether a check run is Baton's: by the App's id, else by its slug (the bot's login
+    without `[bot]`), never by the run's name: a CI job may post `Baton / verification` too."""
+    other = run.get("app") or {}
+    if app.id is not None:
+        return bool(other.get("id") == app.id)
+    if app.bot is not None:
+        return str(other.get("slug") or "").lower() == app.bot.lower().removesuffix("[bot]")
+    return False
+
+
+def latest_run(runs: Iterable[Json], name: str, app: App) -> Json | None:
+    """Baton's newest run of `name` among a commit's check runs."""
+    mine = [r for r in runs if r.get("name") == name and ours(r, app)]
+    return max(mine, key=lambda r: int(r.get("id") or 0), default=None)
 
 
 def _claims(state: Json | None) -> list[m.Claim]:
@@ -271,6 +326,49 @@ def target(to: str | None) -> str:
 def handled(state: Json | None, comment_id: int) -> bool:
     """Whether Baton has handled the command comment: it records the ids it applied."""
     return bool(state) and comment_id in (state.get("handled") or [])  # type: ignore[union-attr]
+
+
+# Baton's acknowledgement of a command, a reaction on its comment (SPEC 5), strongest last.
+ACKNOWLEDGEMENTS: dict[str, m.Outcome] = {"+1": "accepted", "confused": "wrong-usage",
+                                          "-1": "refused"}  # fmt: skip
+
+
+def maybe_acknowledged(comment: Json | None) -> bool:
+    """Whether a comment's reaction rollup holds a reaction Baton acknowledges with (anyone's:
+    the reactions themselves say whose)."""
+    rollup = (comment or {}).get("reactions") or {}
+    return any(int(rollup.get(content) or 0) > 0 for content in ACKNOWLEDGEMENTS)
+
+
+def acknowledgement(reactions: Iterable[Json], app: App | None) -> m.Outcome | None:
+    """Baton's answer to a command comment, from the comment's reactions: the App's own (any
+    bot's while the App is not known), the strongest when there are several."""
+    order = list(ACKNOWLEDGEMENTS)
+    found = [str(r.get("content")) for r in reactions
+             if r.get("content") in ACKNOWLEDGEMENTS and (app or App(None)).wrote(r)]  # fmt: skip
+    return ACKNOWLEDGEMENTS[max(found, key=order.index)] if found else None
+
+
+QUIET = 1.0  # seconds: an accepted action the state already shows, if no rewrite comes
+SETTLE = 5.0  # seconds after Baton's reaction its status comment may take, at most
+
+
+def still_wait(
+    outcome: m.Outcome, action: str, me: str, role: str | None, to: str | None,
+    comment_id: int, state: Json | None, replies: Sequence[str],
+) -> float:  # fmt: skip
+    """How long after Baton's reaction the state read may still be behind. Baton reacts
+    before it rewrites the status comment, and does not rewrite it when nothing visible
+    changes: the state is current once it records the comment, or (refused) once Baton's
+    reply is there; an accepted action it already shows may still get a fresher note or
+    evidence, so a moment more."""
+    if state is not None and handled(state, comment_id):
+        return 0.0
+    if outcome != "accepted":
+        return 0.0 if replies else SETTLE
+    if state is not None and judge(action, me, role, to, comment_id, state):
+        return QUIET
+    return SETTLE
 
 
 def judge(

@@ -168,6 +168,15 @@ class AgentGitHub:
             raise self._explain(exc, f"comment on #{number}") from None
         return data
 
+    async def reactions(self, comment_id: int) -> list[Json]:
+        """The reactions on an issue comment, each with who reacted (the rollup on the comment
+        only counts them)."""
+        data: list[Json] = await self.get(
+            f"/repos/{self.repo}/issues/comments/{{id}}/reactions{{?per_page}}",
+            "read the reactions on your comment", {"id": comment_id, "per_page": 100},
+        )  # fmt: skip
+        return data
+
     async def blob(self, sha: str) -> bytes:
         """A git blob: immutable, so kept by SHA and never asked for twice."""
         if (cached := self.blobs.get(sha)) is not None:

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 Mark = Literal["pass", "wait", "fail"]
-Outcome = Literal["accepted", "refused", "timeout"]
+Outcome = Literal["accepted", "refused", "wrong-usage", "timeout"]
 
 
 class Spec(BaseModel):

@@ -161,9 +161,13 @@ def repo_of(root: str) -> str | None:
 
 
 def from_environment(root: str = ".") -> Tools:
+    """The agent's session from its environment; ValueError for a BATON_APP_ID not a number."""
     token = os.environ.get("GITHUB_TOKEN", "").strip() or None
     api = os.environ.get("GITHUB_API_URL", "").strip() or "https://api.github.com"
-    return Tools(token, repo_of(root), api, root)
+    app_id = os.environ.get("BATON_APP_ID", "").strip()
+    if app_id and not app_id.isdigit():
+        raise ValueError(f"BATON_APP_ID must be the App's numeric id, not {app_id!r}")
+    return Tools(token, repo_of(root), api, root, app_id=int(app_id) if app_id else None)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -173,7 +177,11 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
-    tools = from_environment()
+    try:
+        tools = from_environment()
+    except ValueError as exc:
+        print(f"baton mcp: {exc}", file=sys.stderr)
+        return 2
     if tools.repo and not core.valid_repo(tools.repo):
         print(f"baton mcp: BATON_REPO must be owner/name, not {tools.repo!r}", file=sys.stderr)
         return 2
