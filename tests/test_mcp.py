@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -190,3 +191,68 @@ def test_the_provided_endpoints_as_a_valid_openapi_31_document() -> None:
     ]
     assert set(doc["paths"]["/health"]) == {"get", "post", "put", "patch", "delete"}
     assert "/a/{x}/{x_}" in doc["paths"]
+
+
+BATON = {"login": "baton[bot]", "type": "Bot"}
+VIA = {"id": 42, "slug": "baton"}
+
+
+def status(user: dict[str, Any], via: dict[str, Any] | None = None) -> dict[str, Any]:
+    body = "<!-- baton:status -->\n" + f"<!-- baton:state {json.dumps(state())} -->"
+    return {"id": 5, "user": user, "body": body, "performed_via_github_app": via}
+
+
+def test_batons_app_is_the_one_that_wrote_the_status_comment() -> None:
+    assert core.state_of(status(BATON)["body"]) is not None
+    learnt = core.app_of(status(BATON, VIA))
+    assert learnt == core.App("baton[bot]", 42)
+    assert core.app_of(status(BATON)) == core.App("baton[bot]", None)
+    assert core.app_of(status(BATON, VIA), core.App(None, 42)) == learnt
+    mimic = status({"login": "ci[bot]", "type": "Bot"}, {"id": 7, "slug": "ci"})
+    person = status({"login": "mallory", "type": "User"})
+    assert core.is_status_comment(mimic) and not core.is_status_comment(person)
+    for app in (learnt, core.App("baton[bot]"), core.App(None, 42)):
+        assert core.is_status_comment(status(BATON, VIA), app)
+        assert not core.is_status_comment(mimic, app), app
+    assert core.status_comment([mimic, status(BATON, VIA)], learnt)["id"] == 5  # type: ignore[index]
+
+
+def test_batons_runs_are_known_by_the_apps_id_never_by_name() -> None:
+    runs = [
+        {"id": 1, "name": "Baton / verification", "app": {"id": 42, "slug": "baton"}},
+        {"id": 3, "name": "Baton / verification", "app": {"id": 7, "slug": "github-actions"}},
+        {"id": 2, "name": "Baton / contracts", "app": {"id": 42, "slug": "baton"}},
+    ]
+    for app in (core.App(None, 42), core.App("baton[bot]"), core.App("baton[bot]", 42)):
+        assert core.latest_run(runs, "Baton / verification", app)["id"] == 1  # type: ignore[index]
+    assert core.latest_run(runs, "Baton / verification", core.App(None)) is None
+    assert core.latest_run(runs, "ci / test", core.App(None, 42)) is None
+
+
+def reaction(content: str, login: str = "baton[bot]", kind: str = "Bot") -> dict[str, Any]:
+    return {"content": content, "user": {"login": login, "type": kind}}
+
+
+def test_batons_answer_is_its_own_reaction_on_the_command() -> None:
+    app = core.App("baton[bot]", 42)
+    assert core.acknowledgement([reaction("+1")], app) == "accepted"
+    assert core.acknowledgement([reaction("confused")], app) == "wrong-usage"
+    assert core.acknowledgement([reaction("+1"), reaction("-1")], app) == "refused"
+    assert core.acknowledgement([reaction("heart"), reaction("eyes")], app) is None
+    others = [reaction("+1", "maya", "User"), reaction("-1", "ci[bot]")]
+    assert core.acknowledgement(others, app) is None
+    assert core.acknowledgement(others, None) == "refused"  # any bot, until the App is known
+    rollup = {"+1": 0, "-1": 0, "confused": 0, "heart": 2}
+    assert not core.maybe_acknowledged({"reactions": rollup}) and not core.maybe_acknowledged(None)
+    assert core.maybe_acknowledged({"reactions": {**rollup, "confused": 1}})
+
+
+def test_how_long_the_state_may_lag_behind_batons_reaction() -> None:
+    wait = core.still_wait
+    s = state()  # records comment 11; a[bot] holds backend
+    assert wait("accepted", "claim", "b[bot]", "backend", None, 11, s, []) == 0
+    assert wait("accepted", "claim", "a[bot]", "backend", None, 12, s, []) == core.QUIET
+    assert wait("accepted", "claim", "b[bot]", "frontend", None, 12, s, []) == core.SETTLE
+    assert wait("accepted", "claim", "b[bot]", None, None, 12, None, []) == core.SETTLE
+    assert wait("refused", "claim", "b[bot]", "backend", None, 12, s, ["held"]) == 0
+    assert wait("wrong-usage", "release", "b[bot]", None, None, 12, s, []) == core.SETTLE
