@@ -59,7 +59,8 @@ class AgentGitHub:
         if status == 403:
             return GitHubError(
                 f"No permission to {doing} on {self.repo} (403): the token needs Issues "
-                "read/write (and Contents, Checks read); ask a maintainer for access."
+                "read/write (and Contents, Checks, Pull requests read); ask a maintainer for "
+                "access."
             )
         if status == 404:
             return GitHubError(

@@ -331,6 +331,14 @@ class Tools:
         )  # fmt: skip
 
     # --- the contract: files, scan ----------------------------------------------------
+    def _unread(self, exc: Exception) -> ToolError:
+        if isinstance(exc, OSError):
+            return ToolError(
+                f"Cannot read the working tree at {os.path.abspath(self.root)} ({exc}): start "
+                "`baton mcp` in the repository's checkout, or pass `ref` to read GitHub."
+            )
+        return _fail(exc)
+
     def _local(self) -> bool:
         return os.path.exists(os.path.join(self.root, ".git"))  # a worktree's is a file
 
@@ -393,7 +401,7 @@ class Tools:
                 files, _, cc = await self._files_at(ref)
                 source, commit = ref, None
         except (GitHubError, OSError) as exc:
-            raise _fail(exc) from None
+            raise self._unread(exc) from None
         result = await asyncio.to_thread(scan, files, cc)
         title = f"{self.repo or os.path.basename(os.path.abspath(self.root))}: provided endpoints"
         document = core.openapi_document(result.endpoints, title, source)
@@ -436,7 +444,7 @@ class Tools:
                     base, base_label = await asyncio.to_thread(self._local_base, cc)
                 source, commit = "working tree", None
         except (GitHubError, OSError) as exc:
-            raise _fail(exc) from None
+            raise self._unread(exc) from None
         result, base_result = await asyncio.to_thread(_scan, files, cc, base)
         result.findings = sorted([*notices, *result.findings],
                                  key=lambda f: (f.path, f.line, f.code))  # fmt: skip
