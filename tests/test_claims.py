@@ -16,6 +16,7 @@ from app.tickets.claims import (
     Claim,
     Request,
     WorkItem,
+    activity_step,
     current_runs,
     may_act,
     resolve,
@@ -189,6 +190,21 @@ def test_activity_postpones_staleness_and_rearms_the_warning() -> None:
     assert w.plan(T0 + timedelta(hours=49)).remove_assignees == ()
     p = w.plan(T0 + timedelta(hours=55))
     assert len(p.comments) == 1 and "no activity" in p.comments[0]
+
+
+def test_activity_is_written_down_only_once_it_moves_a_step() -> None:
+    """A holder's every comment does not edit the status comment for hidden JSON alone."""
+    assert activity_step(ClaimsConfig()) == timedelta(hours=1)
+    assert activity_step(ClaimsConfig(stale_after=48)) == timedelta(seconds=2)
+    w = world()
+    w.run(T0)
+    w.assign(BOB, when=T0)
+    w.run(T0)
+    soon = T0 + timedelta(minutes=59)
+    assert w.plan(soon, activity={"bob": soon}).status_comment is None
+    later = T0 + timedelta(minutes=61)
+    w.run(later, activity={"bob": later})
+    assert parse(w.body).claims[0].activity_at == later  # type: ignore[union-attr]
 
 
 def test_staleness_rules_and_zero_switches_off() -> None:

@@ -18,6 +18,7 @@ from app.tickets.claims import (
     Request,
     Resolution,
     WorkItem,
+    activity_step,
     assignment_runs,
     has_write,
     idle_since,
@@ -232,7 +233,7 @@ class Board:
             last = max([t for t in times if t] or [claim.since])
             if not self.known:  # first sight of this ticket: watch from now, do not punish
                 last = max(last, self.now)
-            if last > claim.since and last != claim.activity_at:
+            if last - idle_since(claim) >= activity_step(self.config.claims):
                 claim = replace(claim, activity_at=last)
             # A role reported done waits on others, not on its holder.
             verdict = (

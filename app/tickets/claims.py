@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from app.config import ClaimsConfig
@@ -273,6 +273,13 @@ def _with_role(claim: Claim, role: str) -> Claim:
 
 
 Staleness = Literal["active", "warn", "release"]
+
+
+def activity_step(config: ClaimsConfig) -> timedelta:
+    """How far activity must move before it is written down: 1/24 of `stale_after`, at most an
+    hour. Every comment by a holder would otherwise edit the status comment for hidden JSON
+    alone; staleness is then judged at most this much early."""
+    return timedelta(seconds=max(1.0, min(3600.0, config.stale_after / 24)))
 
 
 def idle_since(claim: Claim) -> datetime:
