@@ -11,7 +11,7 @@ from openapi_spec_validator import validate
 from app.checks.verification import GateInputs, PullRequest, Review, Ticket, evaluate
 from app.config import DEFAULT
 from app.contracts.model import Endpoint
-from app.mcp import core
+from app.mcp import core, server
 
 ISSUE: dict[str, Any] = {
     "number": 7, "title": "Refunds", "html_url": "https://github.com/acme/shop/issues/7",
@@ -256,3 +256,16 @@ def test_how_long_the_state_may_lag_behind_batons_reaction() -> None:
     assert wait("accepted", "claim", "b[bot]", None, None, 12, None, []) == core.SETTLE
     assert wait("refused", "claim", "b[bot]", "backend", None, 12, s, ["held"]) == 0
     assert wait("wrong-usage", "release", "b[bot]", None, None, 12, s, []) == core.SETTLE
+
+
+def test_batons_app_id_may_be_given_and_must_be_a_number(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BATON_REPO", "acme/shop")
+    monkeypatch.setenv("BATON_APP_ID", "42")
+    assert server.from_environment().app == core.App(None, 42)
+    monkeypatch.delenv("BATON_APP_ID")
+    assert server.from_environment().app is None
+    monkeypatch.setenv("BATON_APP_ID", "baton")
+    assert server.main([]) == 2
+    assert "BATON_APP_ID must be the App's numeric id" in capsys.readouterr().err
