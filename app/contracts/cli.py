@@ -1,6 +1,7 @@
-"""`baton scan [PATH] [--base REF] [--config FILE] [--format text|json|sarif|markdown]`.
+"""`baton scan [PATH] [--base REF] [--config FILE] [--format text|json|sarif|markdown|openapi]`.
 
-Exit status: 0 no error findings, 1 error findings, 2 usage or input error.
+Exit status: 0 no error findings, 1 error findings (with `--base`: new ones), 2 usage or input
+error.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--config", metavar="FILE", help=f"config file (default: PATH/{CONFIG_PATH})"
     )
-    parser.add_argument("--format", choices=("text", "json", "sarif", "markdown"), default="text")
+    parser.add_argument(
+        "--format", choices=("text", "json", "sarif", "markdown", "openapi"), default="text"
+    )
     return parser
 
 
@@ -86,7 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     result = scan(files, config, base_files)
     result.findings = sorted([*notices, *result.findings], key=lambda f: (f.path, f.line, f.code))
     sys.stdout.write(render(result, args.format))
-    return 1 if any(f.severity == "error" for f in result.findings) else 0
+    # With --base only new errors fail (SPEC 1), as the check run judges a PR.
+    return (
+        1
+        if any(f.severity == "error" and result.is_new(f) is not False for f in result.findings)
+        else 0
+    )
 
 
 if __name__ == "__main__":  # `python -m app.contracts.cli scan ...`, as `baton scan ...`

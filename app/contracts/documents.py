@@ -33,7 +33,7 @@ def _line(event: yaml.Event) -> int:
 
 def _scalar(event: yaml.ScalarEvent) -> Any:
     value = event.value
-    if event.style is not None or event.tag not in (None, "!"):
+    if event.style or event.tag not in (None, "!"):  # libyaml: "" for a plain scalar
         return value
     lower = value.lower()
     if lower in ("", "~", "null"):

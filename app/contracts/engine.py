@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from threading import Lock
 from typing import Any
 
@@ -17,7 +18,7 @@ from cachetools import LRUCache
 
 from app.config import ContractsConfig
 
-from . import diff, match
+from . import breaking, diff, match
 from .documents import DocumentError, load_document
 from .facts import FileFacts, Notice
 from .file_routes import file_endpoints
@@ -35,6 +36,8 @@ MAX_SPEC_BYTES = 16 * 1024 * 1024  # OpenAPI documents of big APIs reach several
 MAX_FILES = 20_000
 MAX_CALLS = 200_000
 
+# A document is read as a spec only when it says it is one (`openapi: 3.1.0`, `"swagger": "2.0"`).
+_DECLARES_SPEC = re.compile(r"""(?:^|[{,])\s*["']?(?:openapi|swagger)["']?\s*:""", re.MULTILINE)
 _CACHE: LRUCache[tuple[str, str], FileFacts] = LRUCache(maxsize=40_000)
 _CACHE_LOCK = Lock()
 
@@ -86,6 +89,8 @@ def _extract(path: str, kind: str, data: bytes) -> FileFacts:
         return facts
     if kind.startswith("spec"):
         facts = FileFacts("openapi")
+        if not _DECLARES_SPEC.search(text):
+            return facts  # tsconfig.json, package.json, CI files: not ours to read
         try:
             doc, lines = load_document(text, path)
         except DocumentError as exc:
@@ -172,7 +177,7 @@ def analyse(files: Mapping[str, bytes], config: ContractsConfig) -> Analysis:
             out.endpoints.append(
                 Endpoint(op.method, op.path, path, op.line, op.raw_path, "openapi")
             )
-    paths_key = hash(tuple(facts))
+    paths_key = hash((tuple(facts), linker.axios_base))
     for path in sorted(consumer):
         calls, notices = file_calls(path, facts[path], digests[path], linker, digests, paths_key)
         out.calls.extend(calls[: max(0, MAX_CALLS - len(out.calls))])
@@ -201,16 +206,33 @@ def scan(
     base_files: Mapping[str, bytes] | None = None,
 ) -> ScanResult:
     base = analyse(base_files, config) if base_files is not None else None
-    return _result(analyse(files, config), config, base)
+    head = _result(analyse(files, config), config, base)
+    if base is not None:
+        head.baseline = frozenset(f.key for f in _result(base, config, None).findings)
+    return head
 
 
 def scan_pair(
     files: Mapping[str, bytes], base_files: Mapping[str, bytes], config: ContractsConfig
 ) -> tuple[ScanResult, ScanResult]:
     """Head (with its diff against base) and base, each tree analysed once: what a PR check
-    compares to tell new drift from drift that was already there."""
+    compares to tell new drift from drift that was already there. Unlike `scan`, the head's
+    `baseline` is left unset: the caller has the base result to compare with."""
     base = analyse(base_files, config)
     return _result(analyse(files, config), config, base), _result(base, config, None)
+
+
+def _renames(base: Analysis, head: Analysis) -> dict[tuple[str, str], Endpoint]:
+    return diff.renames(base.endpoints, head.endpoints)
+
+
+def _renamed(finding: Finding, old: tuple[str, str] | None) -> Finding:
+    if old is None:
+        return finding
+    message = (
+        f"{finding.message} Renamed from {old[0]} {old[1]}? Callers may still use the old path."
+    )
+    return replace(finding, message=message)
 
 
 def _result(head: Analysis, config: ContractsConfig, base: Analysis | None) -> ScanResult:
@@ -222,11 +244,17 @@ def _result(head: Analysis, config: ContractsConfig, base: Analysis | None) -> S
         )
 
     calls = [c for c in head.calls if not skip(c.method, c.path)]
+    if head.endpoints:  # calls to hosts that are not the provider's are not checked against it
+        # a host is the provider's when its calls reach the provider, before the change or after
+        known = head.endpoints + (base.endpoints if base is not None else [])
+        calls = match.provider_calls(calls, known, config.base_path)
     findings = list(head.notices)
     removed: list[Finding] = []
     if base is not None:
         removed = diff.removed_endpoints(base.endpoints, head.endpoints, calls, config.base_path)
-        findings += diff.breaking_changes(base.operations, head.operations, calls, config.base_path)
+        findings += breaking.breaking_changes(
+            base.operations, head.operations, calls, config.base_path
+        )
     removed_at = {(f.path, f.line, f.method, f.endpoint) for f in removed}
     findings += removed
     if head.endpoints and calls:
@@ -235,6 +263,10 @@ def _result(head: Analysis, config: ContractsConfig, base: Analysis | None) -> S
             f for f in problems if (f.path, f.line, f.method, f.endpoint) not in removed_at
         ]
         used = [ep for ep in head.endpoints if not skip(ep.method, ep.path)]
-        findings += match.unused_endpoints(used, reached)
+        unused = match.unused_endpoints(used, reached)
+        if base is not None:  # a rename shows as removed + unused: say so on the new one
+            olds = {(new.method, new.path): old for old, new in _renames(base, head).items()}
+            unused = [_renamed(f, olds.get((f.method, f.endpoint))) for f in unused]
+        findings += unused
     findings.sort(key=lambda f: (f.path, f.line, f.code, f.method, f.endpoint))
     return ScanResult(head.endpoints, head.calls, findings, head.files, head.bytes)

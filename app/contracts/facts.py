@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .urls import Arg, Hole, Ref, Template, concat
+from .urls import Arg, Hole, Ref, Template, map_pieces
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
 
@@ -34,6 +34,14 @@ class Wrapper:
 
 
 @dataclass(frozen=True, slots=True)
+class TemplateFn:
+    """A function that returns a URL built from its arguments, sending nothing itself
+    (`(id) => `/users/${id}``, orval's `getGetUserUrl`): called, its Args are filled."""
+
+    template: Template
+
+
+@dataclass(frozen=True, slots=True)
 class Forward:
     """A function that passes its path on to something imported (`get = p => request(p)`):
     resolved when linking, like a call to `target` with `args` (Arg pieces are the caller's)."""
@@ -55,7 +63,7 @@ def forward_args(template_args: tuple[Any, ...], given: tuple[Any, ...]) -> tupl
 
     def fill(arg: Any) -> Any:
         if isinstance(arg, tuple):
-            return concat(*(piece(p) for p in arg))
+            return map_pieces(arg, lambda p: piece(p) if isinstance(p, Arg) else (p,))
         if isinstance(arg, dict):
             return {k: fill(v) for k, v in arg.items()}
         return arg
@@ -97,6 +105,7 @@ class RouteDecl:
     path: Template
     line: int
     source: str  # fastapi | flask | express
+    resource: Any = None  # Ref to an imported Flask-RESTful class's "#methods": its methods
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +158,8 @@ class FileFacts:
     star_exports: tuple[str, ...] = ()  # `export * from './x'`
     # every exported name with its line, even of values we do not model (`export function GET`)
     export_names: tuple[tuple[str, int], ...] = ()
+    # the methods a default-exported request handler tests for (request_methods.py), or None
+    handled_methods: tuple[tuple[str, int], ...] | None = None
     notices: list[Notice] = field(default_factory=list)
     operations: list[Any] = field(default_factory=list)  # openapi.Operation
     source: str = ""  # provider kind when the file is a spec

@@ -1,4 +1,4 @@
-"""Render a ScanResult as text, JSON, SARIF 2.1.0 or Markdown.
+"""Render a ScanResult as text, JSON, SARIF 2.1.0 (sarif.py), Markdown or OpenAPI (export.py).
 
 JSON schema (`--format json`, version 1; keys are stable, new keys may be added):
 
@@ -18,33 +18,48 @@ JSON schema (`--format json`, version 1; keys are stable, new keys may be added)
 `method` is upper case or "*" (any/unknown); `path` is normalised (parameters as `{}`, no
 query string, no trailing slash); `key` identifies a finding across scans (no line number).
 Finding codes: unknown-endpoint, method-not-allowed, removed-endpoint (error);
-breaking-change (error when called, else warning); unused-endpoint, unresolved-call,
-oversized-file, unparsable-file, invalid-encoding, invalid-path, too-many-files (notice).
+breaking-change (error at each calling line, else warning); trailing-slash (warning);
+unused-endpoint, unresolved-call, partially-resolved, oversized-file, unparsable-file,
+invalid-encoding, invalid-path, too-many-files (notice). Calls also carry "host"; with a base,
+each finding has "new" (bool) and the summary "new_errors", "new_warnings", "new_notices".
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from typing import Any
 
+from .export import openapi_export
 from .model import Finding, ScanResult
+from .sarif import sarif
 
 MARKDOWN_LIMIT = 65_000
-_SARIF_LEVEL = {"error": "error", "warning": "warning", "notice": "note"}
 _RANK = {"error": 0, "warning": 1, "notice": 2}
-_RULES = {
-    "unknown-endpoint": "A call to a path no provider serves",
-    "method-not-allowed": "A call with a method the endpoint does not allow",
-    "removed-endpoint": "An endpoint removed while still called",
-    "breaking-change": "An incompatible change to an API operation",
-    "unused-endpoint": "An endpoint no consumer in the repository calls",
-    "unresolved-call": "An HTTP call whose URL could not be worked out",
-}
 
 
 def counts(result: ScanResult) -> Counter[str]:
     return Counter(f.severity for f in result.findings)
+
+
+def _new_counts(result: ScanResult) -> dict[str, int]:
+    new = Counter(f.severity for f in result.findings if result.is_new(f))
+    return {
+        "new_errors": new["error"],
+        "new_warnings": new["warning"],
+        "new_notices": new["notice"],
+    }
+
+
+# Control characters (a newline in a file name) must never start a line of their own.
+_CONTROL = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def escape(text: str) -> str:
+    return _CONTROL.sub(
+        lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 256 else f"\\u{ord(m[0]):04x}", text
+    )
 
 
 def render(result: ScanResult, fmt: str, *, max_chars: int | None = None) -> str:
@@ -56,11 +71,13 @@ def render(result: ScanResult, fmt: str, *, max_chars: int | None = None) -> str
         return render_markdown(result, max_chars or MARKDOWN_LIMIT)
     if fmt == "text":
         return render_text(result, max_chars)
-    raise ValueError(f"unknown format {fmt!r}: use text, json, sarif or markdown")
+    if fmt == "openapi":
+        return json.dumps(openapi_export(result), indent=2) + "\n"
+    raise ValueError(f"unknown format {fmt!r}: use text, json, sarif, markdown or openapi")
 
 
-def _finding_json(f: Finding) -> dict[str, Any]:
-    return {
+def _finding_json(f: Finding, new: bool | None) -> dict[str, Any]:
+    out = {
         "code": f.code,
         "severity": f.severity,
         "file": f.path,
@@ -70,6 +87,9 @@ def _finding_json(f: Finding) -> dict[str, Any]:
         "endpoint": f.endpoint,
         "key": list(f.key),
     }
+    if new is not None:
+        out["new"] = new  # with `--base`: the base did not have it
+    return out
 
 
 def render_json(result: ScanResult) -> str:
@@ -85,6 +105,7 @@ def render_json(result: ScanResult) -> str:
                 "errors": c["error"],
                 "warnings": c["warning"],
                 "notices": c["notice"],
+                **(_new_counts(result) if result.baseline is not None else {}),
             },
             "endpoints": [
                 {
@@ -105,10 +126,11 @@ def render_json(result: ScanResult) -> str:
                     "file": k.file,
                     "line": k.line,
                     "client": k.client,
+                    "host": k.host,
                 }
                 for k in result.calls
             ],
-            "findings": [_finding_json(f) for f in result.findings],
+            "findings": [_finding_json(f, result.is_new(f)) for f in result.findings],
         },
         indent=2,
     )
@@ -116,16 +138,24 @@ def render_json(result: ScanResult) -> str:
 
 def _summary(result: ScanResult) -> str:
     c = counts(result)
-    return (
+    text = (
         f"{result.files_scanned} files, {len(result.endpoints)} endpoints, "
         f"{len(result.calls)} calls: "
         f"{c['error']} errors, {c['warning']} warnings, {c['notice']} notices"
     )
+    if result.baseline is not None:
+        new = _new_counts(result)
+        text += f" ({new['new_errors']} new errors, {new['new_warnings']} new warnings)"
+    return text
 
 
 def render_text(result: ScanResult, max_chars: int | None = None) -> str:
+    def mark(f: Finding) -> str:
+        new = result.is_new(f)
+        return "" if new is None else "(new) " if new else "(existing) "
+
     lines = [
-        f"{f.path}:{f.line}: {f.severity} [{f.code}] {f.message}"
+        f"{escape(f.path)}:{f.line}: {f.severity} [{f.code}] {mark(f)}{escape(f.message)}"
         for f in sorted(result.findings, key=lambda f: (_RANK[f.severity], f.path, f.line))
     ]
     lines.append(_summary(result))
@@ -135,58 +165,8 @@ def render_text(result: ScanResult, max_chars: int | None = None) -> str:
     return text
 
 
-def sarif(result: ScanResult) -> dict[str, Any]:
-    codes = sorted({f.code for f in result.findings} | set(_RULES))
-    rules = [
-        {
-            "id": code,
-            "name": "".join(p.title() for p in code.split("-")),
-            "shortDescription": {"text": _RULES.get(code, "A file the scan could not read fully")},
-            "helpUri": "https://github.com/baton-app/baton#contracts",
-        }
-        for code in codes
-    ]
-    index = {code: i for i, code in enumerate(codes)}
-    results = []
-    for f in result.findings:
-        results.append(
-            {
-                "ruleId": f.code,
-                "ruleIndex": index[f.code],
-                "level": _SARIF_LEVEL[f.severity],
-                "message": {"text": f.message},
-                "locations": [
-                    {
-                        "physicalLocation": {
-                            "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
-                            "region": {"startLine": max(1, f.line)},
-                        }
-                    }
-                ],
-                "partialFingerprints": {"batonFindingKey/v1": "|".join(f.key)},
-            }
-        )
-    return {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "Baton contracts",
-                        "version": "0.1.0",
-                        "informationUri": "https://github.com/baton-app/baton",
-                        "rules": rules,
-                    }
-                },
-                "results": results,
-            }
-        ],
-    }
-
-
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return escape(text.replace("\n", " ")).replace("|", "\\|")
 
 
 def render_markdown(result: ScanResult, max_chars: int = MARKDOWN_LIMIT) -> str:

@@ -6,13 +6,13 @@ of known packages become client values, imports of repository modules become Ref
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tree_sitter import Node
 
-from .facts import Client, Forward, Obj, RouterRef, Wrapper
-from .urls import Arg, Ref
+from .facts import Client, Forward, Obj, RouterRef, TemplateFn, Wrapper
+from .urls import Arg, Ref, choice
 
 if TYPE_CHECKING:
     from .js_values import Evaluator
@@ -73,6 +73,8 @@ class Func:
 @dataclass(eq=False)
 class ClassBox:
     members: dict[str, Any]
+    given: dict[str, int] = field(default_factory=dict)  # member -> constructor argument
+    parent: Any = None  # Ref to a base class imported from another module
 
     def obj(self) -> Obj:
         return Obj(tuple(self.members.items()))
@@ -87,6 +89,7 @@ class Scope:
         self.lazy: dict[str, tuple[Node | None, str, Any]] = {}  # name -> (node, member, value)
         self.done: dict[str, Any] = {}
         self.busy: set[str] = set()
+        self.assigned: dict[str, list[Node]] = {}  # `url = ...` in branches after the declaration
 
     def bind(self, name: str, value: Any) -> None:
         self.done[name] = value
@@ -118,8 +121,54 @@ class Scope:
             self.busy.discard(name)
         if isinstance(value, NewRouter):
             value = self.ev.new_router(name, value, node)
+        if name in self.assigned and not isinstance(value, Client | Obj | ClassBox | Func):
+            value = self._alternatives(name, value, depth)
         self.done[name] = value
         return value
+
+    def _alternatives(self, name: str, first: Any, depth: int) -> Any:
+        """A variable given other values in branches is each of them (a URL is a set)."""
+        self.busy.add(name)
+        try:
+            values = [first] if first is not None else []
+            values += [self.ev.eval(n, self, depth + 1) for n in self.assigned[name][:8]]
+        finally:
+            self.busy.discard(name)
+        if not any(isinstance(v, tuple | Arg | Ref) for v in values):
+            return first
+        return choice([self.ev.as_template(v, None) for v in values])
+
+
+_BRANCHES = {
+    "if_statement",
+    "else_clause",
+    "statement_block",
+    "switch_statement",
+    "switch_body",
+    "switch_case",
+    "switch_default",
+    "try_statement",
+    "catch_clause",
+    "finally_clause",
+}
+
+
+def _assignments(node: Node, scope: Scope, ev: Evaluator, depth: int = 0) -> None:
+    """`url = '/a'` in the branches of a body, for the variables this body declares."""
+    for stmt in node.named_children:
+        kind = stmt.type
+        if kind == "expression_statement" and stmt.named_children:
+            expr = stmt.named_children[0]
+            left = (
+                expr.child_by_field_name("left") if expr.type == "assignment_expression" else None
+            )
+            right = expr.child_by_field_name("right")
+            if left is not None and left.type == "identifier" and right is not None:
+                name = ev.text(left)
+                if name in scope.lazy:
+                    scope.assigned.setdefault(name, []).append(right)
+        elif kind in _BRANCHES and depth < 8:
+            _assignments(stmt, scope, ev, depth + 1)
 
 
 def freeze(value: Any, depth: int = 0, analyze: Any = None) -> Any:
@@ -128,7 +177,10 @@ def freeze(value: Any, depth: int = 0, analyze: Any = None) -> Any:
         return None
     if isinstance(value, Func):
         wrapper = analyze(value) if analyze else None
-        return wrapper or value.scope.ev.client_factory(value)
+        made = wrapper or value.scope.ev.client_factory(value)
+        if made is None and (formula := value.scope.ev.formula(value)) is not None:
+            return TemplateFn(formula)
+        return made
     if isinstance(value, ClassBox):
         value = value.obj()
     if isinstance(value, Obj):
@@ -138,7 +190,7 @@ def freeze(value: Any, depth: int = 0, analyze: Any = None) -> Any:
             if v is not None
         )
         return Obj(members) if members else None
-    if isinstance(value, tuple | Client | Wrapper | Forward | RouterRef | Ref):
+    if isinstance(value, tuple | Client | Wrapper | Forward | RouterRef | Ref | TemplateFn):
         return value
     return None
 
@@ -178,6 +230,7 @@ def declare(body: Node, scope: Scope, ev: Evaluator) -> None:
             name = stmt.child_by_field_name("name")
             if name is not None:
                 scope.bind_node(ev.text(name), stmt)
+    _assignments(body, scope, ev)
 
 
 def bind_import(stmt: Node, scope: Scope, ev: Evaluator) -> None:
@@ -204,6 +257,9 @@ def bind_import(stmt: Node, scope: Scope, ev: Evaluator) -> None:
 def bind_declarator(node: Node, scope: Scope, ev: Evaluator) -> None:
     name = node.child_by_field_name("name")
     value = node.child_by_field_name("value")
+    if name is not None and value is None and name.type == "identifier":
+        scope.lazy.setdefault(ev.text(name), (None, "", None))  # `let url;`, set in branches
+        return
     if name is None or value is None:
         return
     if name.type == "identifier":

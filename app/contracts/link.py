@@ -6,16 +6,30 @@ import posixpath
 from collections.abc import Mapping
 from typing import Any
 
-from .facts import Client, FileFacts, Forward, Obj, PendingCall, RouterRef, Wrapper, forward_args
+from .django_settings import EXPORT_KEY, is_settings_ref, settings_target
+from .facts import (
+    Client,
+    FileFacts,
+    Forward,
+    Obj,
+    PendingCall,
+    RouterRef,
+    TemplateFn,
+    Wrapper,
+    forward_args,
+)
 from .model import Endpoint
 from .urls import (
+    AXIOS_DEFAULTS,
     Arg,
     Hole,
     Ref,
     Template,
     bind_args,
     concat,
+    expand,
     join_base,
+    map_pieces,
     normalize_route,
     render_raw,
 )
@@ -44,6 +58,18 @@ class Linker:
         self.facts = facts
         self.touched: set[str] | None = None  # modules consulted, while a caller records them
         self._py_index: dict[str, list[str]] = {}
+        self._modules: dict[tuple[str, str, bool], str | None] = {}
+        self.axios_base = next(
+            (
+                (p, f.exports[AXIOS_DEFAULTS.module])
+                for p, f in sorted(facts.items())
+                if AXIOS_DEFAULTS.module in f.exports
+            ),
+            None,
+        )
+        self.django_settings = [
+            (p, f.exports[EXPORT_KEY]) for p, f in sorted(facts.items()) if EXPORT_KEY in f.exports
+        ]
         for path in facts:
             if path.endswith(".py"):
                 module = path[:-3].removesuffix("/__init__")
@@ -54,11 +80,14 @@ class Linker:
     # -- modules -----------------------------------------------------------------------------
 
     def resolve_module(self, importer: str, spec: str) -> str | None:
-        found = (
-            self._resolve_py(importer, spec)
-            if importer.endswith(".py")
-            else self._resolve_js(importer, spec)
-        )
+        # JS resolution depends on the importer's directory only: shared by its files
+        py = importer.endswith(".py")
+        key = (importer if py else posixpath.dirname(importer), spec, py)
+        if key in self._modules:
+            found = self._modules[key]
+        else:
+            found = self._resolve_py(importer, spec) if py else self._resolve_js(importer, spec)
+            self._modules[key] = found
         if found is not None and self.touched is not None:
             self.touched.add(found)
         return found
@@ -121,6 +150,9 @@ class Linker:
         """(value, file it lives in, attributes left over when a client was reached)."""
         if hops > _MAX_HOPS:
             return None, file, ()
+        if file.endswith(".py") and is_settings_ref(ref):  # Django's `settings.X`
+            settings = settings_target(file, ref, self.django_settings)
+            return self.lookup(*settings, hops + 1) if settings else (None, file, ())
         # `default().get`: calling a factory export gives the client it returns
         names = [n.removesuffix("()") for n in ref.name.split(".") if n]
         target = self.resolve_module(file, ref.module)
@@ -171,19 +203,31 @@ class Linker:
 
     def template(self, file: str, template: Template, hops: int = 0) -> Template:
         """Constants imported from other modules spliced in; unknown ones become Holes."""
-        if not any(isinstance(p, Ref) for p in template):
-            return template
-        parts: list[Template] = []
-        for piece in template:
-            if isinstance(piece, Ref):
-                value, where, rest = self.lookup(file, piece)
-                if isinstance(value, tuple) and not rest and hops < _MAX_HOPS:
-                    parts.append(self.template(where, value, hops + 1))
-                else:
-                    parts.append((Hole(piece.name.split(".")[-1]),))
-            else:
-                parts.append((piece,))
-        return concat(*parts)
+
+        if template and template[0] == AXIOS_DEFAULTS:  # `axios.get('users')` + a default base
+            rest = self.template(file, template[1:], hops)
+            if self.axios_base is None:
+                return rest
+            if self.touched is not None:
+                self.touched.add(self.axios_base[0])
+            return join_base(self.template(*self.axios_base, hops + 1), rest)
+
+        def piece(p: Any) -> Template:
+            if p == AXIOS_DEFAULTS:
+                return ()
+            if not isinstance(p, Ref):
+                return (p,)
+            value, where, rest = self.lookup(file, p)
+            if isinstance(value, tuple) and not rest and hops < _MAX_HOPS:
+                return self.template(where, value, hops + 1)
+            if isinstance(value, TemplateFn) and not rest and hops < _MAX_HOPS:
+                # `appendQueryString(baseURL, qs)`: its URL with the caller's arguments
+                given = tuple(self.template(file, a, hops + 1) for a in p.args)
+                body = self.template(where, value.template, hops + 1)
+                return map_pieces(body, lambda a: _given(a, given) if isinstance(a, Arg) else (a,))
+            return (Hole(p.name.split(".")[-1].removesuffix("()")),)
+
+        return map_pieces(template, piece)
 
     # -- calls through imports ---------------------------------------------------------------
 
@@ -198,10 +242,12 @@ class Linker:
                 value.target, (), forward_args(value.args, tuple(args)), call.line
             )
             return self.pending(where, forwarded, hops + 1) or call.fallback
+        if isinstance(value, Client) and len(rest) > 1:
+            return None  # `api.get(url).then(f)`: the promise's method, not a request
         if isinstance(value, Client) and value.kind not in ("express", "express.Router"):
             verb = rest[0] if rest else ""
-            base = self.template(where, value.base)
             url = args[0] if args and isinstance(args[0], tuple) else ()
+            method: Any
             if verb:
                 if verb not in ("get", "post", "put", "patch", "delete", "head", "options", "del"):
                     return None
@@ -210,10 +256,15 @@ class Linker:
                 return None  # `Api()`: the factory call itself, not a request
             elif isinstance(args[0], dict):  # axios(config)
                 url = args[0].get("url") or ()
-                method = _literal(args[0].get("method")) or "GET"
+                method = method_of(args[0].get("method"))
             else:
                 config = args[1] if len(args) > 1 and isinstance(args[1], dict) else {}
-                method = _literal(config.get("method")) or "GET"
+                method = method_of(config.get("method"))
+            relative = bool(url) and isinstance(url[0], str)  # join_base: absolute URLs win
+            global_axios = Client(value.kind, value.base) == Client("axios")
+            base = self.template(
+                where, (AXIOS_DEFAULTS,) if global_axios and relative else value.base
+            )
             return method, bind_args(join_base(base, url) if url else ()), value.kind
         if isinstance(value, Wrapper) and not rest:
             url = self.template(where, value.url)
@@ -224,13 +275,15 @@ class Linker:
                     arg = arg.get(piece.prop) if isinstance(arg, dict) else None
                 return arg if isinstance(arg, tuple) else (Hole(piece.name),)
 
-            filled = concat(*(fill(p) if isinstance(p, Arg) else (p,) for p in url))
+            filled = map_pieces(url, lambda p: fill(p) if isinstance(p, Arg) else (p,))
             method = value.method
             if isinstance(method, Arg):
                 holder = args[method.index] if 0 <= method.index < len(args) else None
                 absent = method.prop == "method" and method.index >= len(args)
                 default = "GET" if absent or isinstance(holder, dict) else "*"
-                method = _literal(fill(method)) or default
+                given = holder.get(method.prop) if isinstance(holder, dict) else None
+                method = method_of(given) if given is not None else _literal(fill(method))
+                method = method or default
             return method, bind_args(filled), value.client
         return call.fallback
 
@@ -286,12 +339,15 @@ class Linker:
                 return
             full = prefix if replace else concat(prefix, own_prefix.get(node, ()))
             for path, route in routes.get(node, ()):
-                raw = render_raw(concat(full, self.template(path, route.path)))
                 source = sources.get(node) or route.source
-                endpoint = Endpoint(
-                    route.method, normalize_route(raw), path, route.line, raw, source
-                )
-                out.setdefault((endpoint.method, endpoint.path, path, route.line), endpoint)
+                methods = self._methods(path, route)
+                for value in expand(concat(full, self.template(path, route.path))):
+                    raw = render_raw(value)
+                    for method in methods:
+                        endpoint = Endpoint(
+                            method, normalize_route(raw), path, route.line, raw, source
+                        )
+                        out.setdefault((method, endpoint.path, path, route.line), endpoint)
             for child, child_prefix, replaces in children.get(node, ()):
                 visit(child, concat(full, child_prefix), replaces, seen | {node})
 
@@ -301,6 +357,14 @@ class Linker:
             if node not in own_prefix:
                 visit(node, (), False, frozenset())
         return list(out.values())
+
+    def _methods(self, file: str, route: Any) -> tuple[str, ...]:
+        """A route's methods; a Flask-RESTful class imported from another module has its own."""
+        if route.resource is not None:
+            value, _, rest = self.lookup(file, route.resource)
+            if isinstance(value, tuple) and not rest and value:
+                return tuple(m for m in value if isinstance(m, str))
+        return (route.method,)
 
     def _router(self, file: str, ref: Any) -> tuple[str, str] | None:
         if isinstance(ref, str):
@@ -312,6 +376,30 @@ class Linker:
             if isinstance(value, RouterRef) and not rest:
                 return where, value.name
         return None
+
+
+def _given(arg: Arg, given: tuple[Template, ...]) -> Template:
+    if 0 <= arg.index < len(given) and not arg.prop:
+        return given[arg.index]
+    return (Hole(arg.name),)
+
+
+def method_of(value: Any) -> Any:
+    """A request config's method: GET when absent, upper case when literal, the template itself
+    when it takes several literal values (`id ? 'PUT' : 'POST'`, expanded with the URL), else
+    "*" (unknown: never guessed, a wrong guess would be a false error)."""
+    if value is None:
+        return "GET"
+    literal = _literal(value)
+    if literal is not None:
+        return literal
+    values = expand(value) if isinstance(value, tuple) else []
+    if values and all(_literal(v) in _METHODS for v in values):
+        return value
+    return "*"
+
+
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
 def _literal(value: Any) -> str | None:

@@ -14,7 +14,7 @@ from .urls import looks_static, prefix
 _MAX_HINTS = 200
 _MEMO_SIZE = 200_000
 # Match results of the last endpoint set: a re-scan matches only the calls that changed.
-_MEMO: tuple[Any, dict[Call, tuple[Finding | None, list[Endpoint]]]] = (None, {})
+_MEMO: tuple[Any, dict[Call, tuple[list[Finding], list[Endpoint]]]] = (None, {})
 
 
 @lru_cache(maxsize=65536)
@@ -75,10 +75,14 @@ class EndpointIndex:
         self.base_path = base_path.strip("/")
         self._root = _Node()
         self._rest: list[Endpoint] = []  # with a {*} segment: checked one by one
+        self._partial: set[Endpoint] = set()  # endpoints the trie alone cannot decide
         for ep in self.endpoints:
+            if is_fallback(ep, self.endpoints):
+                continue
             segments = ep.path.strip("/").split("/")
             if "{*}" in segments:
                 self._rest.append(ep)
+                self._partial.add(ep)
                 continue
             node = self._root
             for seg in segments:
@@ -88,6 +92,8 @@ class EndpointIndex:
                 else:
                     node = node.children.setdefault(seg, _Node())
             node.endpoints.append(ep)
+            if any("{" in seg and seg != "{}" for seg in segments):
+                self._partial.add(ep)  # `v{}`: the trie let anything through, check it
 
     def _candidates(self, path: str) -> Iterable[Endpoint]:
         segments = path.strip("/").split("/")
@@ -120,39 +126,106 @@ class EndpointIndex:
                 variants.append(path.strip("/")[len(self.base_path) :] or "/")
         found: list[Endpoint] = []
         for variant in variants:
-            found.extend(ep for ep in self._candidates(variant) if paths_match(variant, ep.path))
+            exact = "{" not in variant  # the trie matched every literal segment already
+            found.extend(
+                ep
+                for ep in self._candidates(variant)
+                if (exact and ep not in self._partial) or paths_match(variant, ep.path)
+            )
         return found
+
+
+def is_fallback(endpoint: Endpoint, endpoints: Sequence[Endpoint]) -> bool:
+    """A catch-all at the root (`app.get('*')`, `/<path:path>`) next to other routes is the
+    frontend's fallback page or a 404 handler: it answers no API call, and a call that reaches
+    only it is drift."""
+    return (
+        endpoint.path == "/{*}"
+        and endpoint.source in _CODE_ROUTES  # a file-based `[...path]` handler is deliberate
+        and any(ep.path != "/{*}" for ep in endpoints)
+    )
+
+
+_CODE_ROUTES = ("express", "flask", "fastapi")
 
 
 def match_calls(
     calls: Sequence[Call], endpoints: Sequence[Endpoint], base_path: str = ""
 ) -> tuple[list[Finding], dict[Call, list[Endpoint]]]:
-    """Findings for calls that no endpoint serves, and which endpoints each call reaches."""
+    """Findings for calls that no endpoint serves (or serves only through an unknown piece of
+    the URL), and which endpoints each call reaches."""
     global _MEMO
     key = (hash(tuple(endpoints)), base_path)
     if _MEMO[0] != key or len(_MEMO[1]) > _MEMO_SIZE:
         _MEMO = (key, {})  # only the last endpoint set is worth remembering
     memo = _MEMO[1]
-    findings: list[Finding] = []
-    reached: dict[Call, list[Endpoint]] = {}
-    todo = []
-    for call in calls:
-        if call in memo:
-            finding, eps = memo[call]
-            if finding is not None:
-                findings.append(finding)
-            else:
-                reached[call] = eps
-        else:
-            todo.append(call)
+    todo = [call for call in calls if call not in memo]
     new_findings, new_reached = _match(todo, endpoints, base_path)
     for call in todo:
-        memo[call] = (None, new_reached[call]) if call in new_reached else (None, [])
+        memo[call] = ([], new_reached.get(call, []))
     for finding, call in new_findings:
-        memo[call] = (finding, [])
-    findings += [f for f, _ in new_findings]
-    reached.update(new_reached)
+        memo[call][0].append(finding)
+    findings: list[Finding] = []
+    reached: dict[Call, list[Endpoint]] = {}
+    for call in calls:
+        found, eps = memo[call]
+        findings += found
+        if eps:
+            reached[call] = eps
     return findings, reached
+
+
+def provider_calls(
+    calls: Sequence[Call], endpoints: Sequence[Endpoint], base_path: str = ""
+) -> list[Call]:
+    """Calls to relative URLs, and to the hosts whose calls reach the provider at least once;
+    a host none of whose calls does is a third party (`https://api.github.com/...`)."""
+    hosts = {c.host for c in calls if c.host}
+    if not hosts:
+        return list(calls)
+    index = EndpointIndex(endpoints, base_path)
+    reaching: set[str] = set()
+    for call in calls:  # one call reaching the provider is enough for its host
+        if call.host and call.host not in reaching and index.path_matches(call.path):
+            reaching.add(call.host)
+    unreached = hosts - reaching
+    if any(h.startswith(("localhost:", "{")) for h in unreached) and any(
+        not c.host and index.path_matches(c.path) for c in calls
+    ):
+        reaching.add("")  # relative calls show where the provider is
+    ours = reaching | _local_ours(unreached, reaching, endpoints)
+    return [c for c in calls if not c.host or c.host in ours]
+
+
+# Ports the provider's framework serves on by default (`next dev`, `flask run`, `uvicorn`).
+_DEFAULT_PORTS = {"nextjs": "3000", "nuxt": "3000", "flask": "5000", "fastapi": "8000"}
+
+
+def _local_ours(unreached: set[str], reaching: set[str], endpoints: Sequence[Endpoint]) -> set[str]:
+    """A local port none of whose calls reach the provider is another service (json-server
+    on :4000 beside Next.js on :3000) only when other calls show where the provider is, and
+    the port is not the provider framework's default. So is an unknown base URL
+    (`${BASE_URL}/all`, `BASE_URL` from SvelteKit's private env)."""
+    defaults = {_DEFAULT_PORTS.get(ep.source, "") for ep in endpoints}
+    return {
+        host
+        for host in unreached
+        if (host.startswith("localhost:") and host.partition(":")[2] in defaults)
+        or (host.startswith(("localhost:", "{")) and not reaching)
+    }
+
+
+def strong_match(call_path: str, endpoint_path: str) -> bool:
+    """No unknown piece of the call stands for a literal segment of the endpoint."""
+    call, ep = call_path.strip("/").split("/"), endpoint_path.strip("/").split("/")
+    if "{*}" not in ep and len(call) != len(ep):  # matched with `base_path` added or dropped
+        call, ep = call[-len(ep) :], ep[-len(call) :]
+    for c, e in zip(call, ep, strict=False):
+        if e == "{*}":
+            return True
+        if "{}" in c and "{" not in e:
+            return False
+    return True
 
 
 def _match(
@@ -207,7 +280,65 @@ def _match(
             )
             continue
         reached[call] = by_method
+        slash = _trailing_slash(call, by_method)
+        if slash is not None:
+            findings.append((slash, call))
+        if not any(strong_match(call.path, ep.path) for ep in by_method):
+            shown = ", ".join(sorted({f"{ep.method} {ep.path}" for ep in by_method})[:3])
+            findings.append(
+                (
+                    Finding(
+                        "partially-resolved",
+                        "notice",
+                        call.file,
+                        call.line,
+                        f"{call.method} {call.raw_path or call.path} reaches {shown} only "
+                        "through a part of its URL Baton could not work out, so drift there "
+                        "goes unseen. Build the URL from literals and constants.",
+                        call.method,
+                        call.path,
+                    ),
+                    call,
+                )
+            )
     return findings, reached
+
+
+# What a framework does with a request whose trailing slash differs from the route's.
+_SLASH_ANSWER = {
+    "flask": "Flask answers 404 (a route without the slash) or redirects with 308 (unless the "
+    "route sets strict_slashes=False)",
+    "fastapi": "FastAPI answers with a 307 redirect (lost behind some proxies, and browsers "
+    "drop the body of a redirected preflight)",
+    "django": "Django answers 404 or a 301 redirect that loses a POST body (APPEND_SLASH)",
+}
+
+
+def _slashed(raw: str) -> bool:
+    return len(raw) > 1 and raw.endswith("/")
+
+
+def _trailing_slash(call: Call, endpoints: list[Endpoint]) -> Finding | None:
+    """A warning when the call's trailing slash differs from the route's, where the provider's
+    framework does not treat the two alike (Express does, by default)."""
+    strict = [ep for ep in endpoints if ep.source in _SLASH_ANSWER and ep.raw_path]
+    if not strict or len(strict) < len(endpoints):
+        return None
+    wanted = _slashed(call.raw_path or call.path)
+    if any(_slashed(ep.raw_path) == wanted for ep in strict):
+        return None
+    ep = strict[0]
+    return Finding(
+        "trailing-slash",
+        "warning",
+        call.file,
+        call.line,
+        f"{call.method} {call.raw_path} {'ends' if wanted else 'does not end'} with a slash but "
+        f"the route {ep.raw_path} ({ep.file}:{ep.line}) {'does not' if wanted else 'does'}: "
+        f"{_SLASH_ANSWER[ep.source]}. Write the URL as the route is written.",
+        call.method,
+        call.path,
+    )
 
 
 def unused_endpoints(
@@ -226,5 +357,5 @@ def unused_endpoints(
             ep.path,
         )
         for ep in endpoints
-        if ep not in used
+        if ep not in used and not is_fallback(ep, endpoints)
     ]

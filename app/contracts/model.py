@@ -30,6 +30,7 @@ class Call:
     line: int
     raw_path: str = ""
     client: str = ""  # fetch | axios | ky | requests | httpx | ...
+    host: str = ""  # the URL's host when written with one that is not local
 
 
 @dataclass(frozen=True, order=True)
@@ -56,3 +57,9 @@ class ScanResult:
     findings: list[Finding] = field(default_factory=list)
     files_scanned: int = 0
     bytes_scanned: int = 0
+    # Keys of the findings the base already had (`--base`); None when not compared to a base.
+    baseline: frozenset[tuple[str, str, str, str]] | None = None
+
+    def is_new(self, finding: Finding) -> bool | None:
+        """Whether the base lacked this finding; None without a base to compare with."""
+        return None if self.baseline is None else finding.key not in self.baseline

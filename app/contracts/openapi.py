@@ -14,11 +14,17 @@ METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _MAX_SCHEMA_DEPTH = 8
 
 
+_LIMITS = ("minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems")
+
+
 @dataclass(frozen=True)
 class Field:
     required: bool
     type: str
     enum: tuple[str, ...] = ()
+    nullable: bool = False
+    default: str | None = None  # JSON of the default value
+    limits: tuple[tuple[str, float], ...] = ()  # (minimum|maxLength|..., value)
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,12 @@ class Operation:
     body_required: bool = False
     body: dict[str, Field] = field(default_factory=dict)  # "user.email", "tags[]"
     response: dict[str, Field] = field(default_factory=dict)
+    statuses: tuple[str, ...] = ()  # success statuses (2xx) the operation answers with
+    request_types: tuple[str, ...] = ()  # media types of the request body
+    response_types: tuple[str, ...] = ()  # media types of the success responses
+    headers: dict[str, bool] = field(default_factory=dict)  # success response header -> required
+    security: tuple[tuple[str, ...], ...] = ()  # alternatives, each the schemes it needs
+    schemes: dict[str, str] = field(default_factory=dict)  # scheme -> type (and `in`/name)
 
 
 def is_spec(data: Any) -> bool:
@@ -119,12 +131,20 @@ def _field(schema: Any, required: bool) -> Field:
     if not isinstance(schema, dict):
         return Field(required, "")
     kind = schema.get("type", "")
-    kind = "|".join(sorted(map(str, kind))) if isinstance(kind, list) else str(kind)
+    kinds = sorted(map(str, kind)) if isinstance(kind, list) else [str(kind)] if kind else []
+    nullable = schema.get("nullable") is True or "null" in kinds
+    kind = "|".join(k for k in kinds if k != "null")
     enum = schema.get("enum")
     values = (
         tuple(sorted(json.dumps(v, sort_keys=True) for v in enum)) if isinstance(enum, list) else ()
     )
-    return Field(required, kind, values)
+    default = json.dumps(schema["default"], sort_keys=True) if "default" in schema else None
+    limits = tuple(
+        (name, float(schema[name]))
+        for name in _LIMITS
+        if isinstance(schema.get(name), int | float) and not isinstance(schema.get(name), bool)
+    )
+    return Field(required, kind, values, nullable, default, limits)
 
 
 class _Lines:
@@ -157,6 +177,9 @@ def operations(
         if not isinstance(raw_path, str) or not isinstance(item, dict):
             continue
         path = normalize_route(prefix(base, raw_path))
+        rest = item.get("x-baton-wildcard")  # written by our own export: `{rest}` is the rest
+        if isinstance(rest, str) and path.endswith("/{}") and raw_path.endswith("{" + rest + "}"):
+            path = path[:-3] + "/{*}"
         shared = given if isinstance(given := item.get("parameters"), list) else []
         path_line, offset = lines.get(("paths", raw_path), 0), 0
         if json_lines:
@@ -165,6 +188,11 @@ def operations(
             op = item.get(method)
             if not isinstance(op, dict):
                 continue
+            verb = method.upper()
+            if op.get("x-baton-any-method") is True:  # our export's way to say "any method"
+                if any(o.method == "*" and o.path == path for o in out[-8:]):
+                    continue
+                verb = "*"
             line = lines.get(("paths", raw_path, method), 0)
             if json_lines:
                 line, _ = json_lines.find(method, offset)
@@ -172,7 +200,7 @@ def operations(
                 _operation(
                     resolver,
                     doc,
-                    method.upper(),
+                    verb,
                     path,
                     prefix(base, raw_path),
                     line or path_line or 1,
@@ -212,31 +240,77 @@ def _operation(
         params[f"{param.get('in')}:{param.get('name')}"] = _field(
             schema, bool(param.get("required"))
         )
+    request_types: tuple[str, ...] = _list(op.get("consumes") or doc.get("consumes"))
     request, _ = resolver.deref(op.get("requestBody"))
     if isinstance(request, dict):
         body_required = bool(request.get("required"))
         content = request.get("content")
         if isinstance(content, dict):
+            request_types = tuple(sorted(map(str, content)))
             for media in content.values():
                 if isinstance(media, dict):
                     resolver.fields(media.get("schema"), body)
                     break
     response: dict[str, Field] = {}
+    statuses: list[str] = []
+    response_types: set[str] = set(_list(op.get("produces") or doc.get("produces")))
+    headers: dict[str, bool] = {}
     responses = op.get("responses")
-    if isinstance(responses, dict):
-        for status, resp in responses.items():
-            if not str(status).startswith("2"):
-                continue
-            resp, _ = resolver.deref(resp)
-            if not isinstance(resp, dict):
-                continue
-            if "schema" in resp:  # Swagger 2.0
-                resolver.fields(resp["schema"], response)
-            content = resp.get("content")
-            if isinstance(content, dict):
-                for media in content.values():
-                    if isinstance(media, dict):
-                        resolver.fields(media.get("schema"), response)
-                        break
-            break
-    return Operation(method, path, raw, line, params, body_required, body, response)
+    for status, resp in responses.items() if isinstance(responses, dict) else ():
+        if not str(status).startswith("2"):
+            continue
+        statuses.append(str(status))
+        resp, _ = resolver.deref(resp)
+        if not isinstance(resp, dict):
+            continue
+        if "schema" in resp and len(statuses) == 1:  # Swagger 2.0
+            resolver.fields(resp["schema"], response)
+        content = resp.get("content")
+        if isinstance(content, dict):
+            response_types.update(map(str, content))
+            media = next((m for m in content.values() if isinstance(m, dict)), None)
+            if media is not None and len(statuses) == 1:  # the first success answer's fields
+                resolver.fields(media.get("schema"), response)
+        for name, header in (resp.get("headers") or {}).items():
+            header, _ = resolver.deref(header)
+            headers[str(name).lower()] = isinstance(header, dict) and header.get("required") is True
+    security = op.get("security", doc.get("security"))
+    return Operation(
+        method,
+        path,
+        raw,
+        line,
+        params,
+        body_required,
+        body,
+        response,
+        tuple(sorted(statuses)),
+        request_types,
+        tuple(sorted(response_types)),
+        headers,
+        _security(security),
+        _schemes(doc),
+    )
+
+
+def _list(value: Any) -> tuple[str, ...]:
+    return tuple(sorted(map(str, value))) if isinstance(value, list) else ()
+
+
+def _security(value: Any) -> tuple[tuple[str, ...], ...]:
+    """Security requirement alternatives; `[]` or `[{}]` (anonymous allowed) is no requirement."""
+    if not isinstance(value, list):
+        return ()
+    alternatives = [tuple(sorted(map(str, r))) for r in value if isinstance(r, dict)]
+    return () if () in alternatives else tuple(sorted(set(alternatives)))
+
+
+def _schemes(doc: dict[str, Any]) -> dict[str, str]:
+    components = given if isinstance(given := doc.get("components"), dict) else {}
+    found = components.get("securitySchemes") or doc.get("securityDefinitions") or {}
+    out = {}
+    for name, scheme in found.items() if isinstance(found, dict) else ():
+        if isinstance(scheme, dict):
+            parts = (scheme.get("type"), scheme.get("scheme"), scheme.get("in"), scheme.get("name"))
+            out[str(name)] = " ".join(str(p) for p in parts if p)
+    return out

@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import ast
 
-from .facts import HTTP_METHODS, CallDecl, Client, FileFacts, Notice, Obj, PendingCall, Wrapper
+from .django_settings import EXPORT_KEY, SETTINGS_ENV, settings_module
+from .facts import HTTP_METHODS, CallDecl, Client, FileFacts, Notice, PendingCall, Wrapper
+from .python_index import Index, index
 from .python_routes import extract_routes
 from .python_values import Context, ModuleScope, function_context
-from .urls import Arg, Hole, Ref, Template, bind_args, concat, has_args, is_external, join_base
+from .urls import (
+    Arg,
+    Hole,
+    Ref,
+    Template,
+    bind_args,
+    has_args,
+    is_external,
+    join_base,
+    late_bound,
+    map_pieces,
+)
 
 _LIBRARIES = ("requests", "httpx")
 _CLIENT_CLASSES = ("Session", "Client", "AsyncClient")
@@ -27,45 +40,32 @@ def extract_python(text: str) -> FileFacts:
             Notice("unparsable-file", 1, "Python source too deeply nested to parse")
         )
         return facts
-    scope = ModuleScope(tree)
+    idx = index(tree)  # the one walk of the tree
+    scope = ModuleScope(tree, idx.imports)
     for name, ref in scope.imports.items():
         facts.exports.setdefault(name, ref)
-    classes = {n.name: _class_constants(n, scope) for n in tree.body if isinstance(n, ast.ClassDef)}
-    for name, node in classes.items():
-        if node is not None:
-            facts.exports[name] = node
-    for name in scope.consts:
-        value = scope.value(scope.consts[name])
-        expr = scope.consts[name]
+    for name in scope.classes:
+        obj = scope.class_obj(name)
+        if obj is not None:
+            facts.exports[name] = obj
+    for name, expr in scope.consts.items():
+        value = scope.value(expr)
         if value:
             facts.exports[name] = value
-        elif (
-            isinstance(expr, ast.Call)
-            and isinstance(expr.func, ast.Name)
-            and classes.get(expr.func.id)
-        ):
-            facts.exports[name] = classes[expr.func.id]  # settings = Settings()
-    extract_routes(tree, scope, facts)
+        elif (obj := scope.obj(expr)) is not None:
+            facts.exports[name] = obj  # settings = Settings() / get_settings()
+    for name in scope.functions:  # `def get_settings(): return Settings()`, `def prefix(): ...`
+        returned = scope.returned(name, None, 0)
+        found = scope.value(returned) or scope.obj(returned) if returned is not None else None
+        if found is not None:
+            facts.exports[name] = found
+    if SETTINGS_ENV in text and (named := settings_module(idx)) is not None:
+        facts.exports[EXPORT_KEY] = named
+    extract_routes(tree, scope, facts, idx)
     calls = _Calls(scope, facts)
-    calls.run(tree)
+    calls.run(idx)
     calls.exports(tree)
     return facts
-
-
-def _class_constants(node: ast.ClassDef, scope: ModuleScope) -> Obj | None:
-    """String attributes of a class (`class Settings: API_V1_STR = "/api/v1"`)."""
-    members = []
-    for stmt in node.body:
-        target = (
-            stmt.targets[0]
-            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
-            else (stmt.target if isinstance(stmt, ast.AnnAssign) else None)
-        )
-        if isinstance(target, ast.Name) and isinstance(stmt, ast.Assign | ast.AnnAssign):
-            value = scope.value(stmt.value)
-            if value:
-                members.append((target.id, value))
-    return Obj(tuple(members)) if members else None
 
 
 class _Calls:
@@ -74,31 +74,32 @@ class _Calls:
         self.facts = facts
         self.clients: dict[str, Client] = {}  # local name or "self.attr" -> client
         self.wrappers: dict[str, Wrapper] = {}  # function name -> wrapper
+        self.url_line = 0  # line of the URL argument of the last request read
 
-    def run(self, tree: ast.Module) -> None:
-        funcs = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
-        self._find_clients(tree)
+    def run(self, idx: Index) -> None:
+        self._contexts: dict[int, Context] = {}
+        self._find_clients(idx)
         for _ in range(3):  # wrappers calling wrappers: a few rounds reach a fixed point
             before = len(self.wrappers)
-            for func in funcs:
-                self._wrapper(func)
+            for func in idx.funcs:
+                self._wrapper(func, idx)
             if len(self.wrappers) == before:
                 break
-        inside = {id(n): func for func in funcs for n in ast.walk(func) if isinstance(n, ast.Call)}
-        contexts = {id(f): function_context(f) for f in funcs}
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Call):
-                continue
-            within = inside.get(id(node))
-            ctx = contexts[id(within)] if within is not None else Context()
+        for node, within in idx.calls:
+            ctx = self._context(within, idx) if within is not None else Context()
+            self.url_line = 0
+            ctx.at = node.lineno
             found = self._http(node, ctx)
+            line = self.url_line or node.lineno
             if found is None:
                 self._pending(node, ctx)
                 continue
             method, url, client = found
             if has_args(url) or isinstance(method, Arg):
+                if isinstance(method, str) and late_bound(url):  # the linker tells
+                    self.facts.calls.append(CallDecl(method, url, line, client))
                 continue  # inside a wrapper: reported where the wrapper is called
-            decl = CallDecl(str(method), url, node.lineno, client)
+            decl = CallDecl(str(method), url, line, client)
             (self.facts.calls if url else self.facts.unresolved).append(decl)
 
     def exports(self, tree: ast.Module) -> None:
@@ -129,18 +130,24 @@ class _Calls:
         rest = tuple(_holes(a) if a else None for a in args[1:])
         self.facts.pending.append(PendingCall(target, (), (first, *rest), node.lineno))
 
-    def _find_clients(self, tree: ast.Module) -> None:
-        for node in ast.walk(tree):
-            pairs: list[tuple[ast.expr, ast.expr]] = []
-            if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                pairs.append((node.targets[0], node.value))
-            elif isinstance(node, ast.With | ast.AsyncWith):
-                pairs += [(i.optional_vars, i.context_expr) for i in node.items if i.optional_vars]
-            for target, value in pairs:
-                client = self._client_value(value)
-                name = self.scope.symbol(target)
-                if client and isinstance(name, str):
-                    self.clients[name] = client
+    def _context(self, func: ast.FunctionDef | ast.AsyncFunctionDef, idx: Index) -> Context:
+        if id(func) not in self._contexts:
+            self._contexts[id(func)] = function_context(func, idx.assigns_in[id(func)])
+        return self._contexts[id(func)]
+
+    def _find_clients(self, idx: Index) -> None:
+        pairs: list[tuple[ast.expr, ast.expr]] = [
+            (node.targets[0], node.value)
+            for node in idx.assigns
+            if isinstance(node, ast.Assign) and len(node.targets) == 1
+        ]
+        for node in idx.withs:
+            pairs += [(i.optional_vars, i.context_expr) for i in node.items if i.optional_vars]
+        for target, value in pairs:
+            client = self._client_value(value)
+            name = self.scope.symbol(target)
+            if client and isinstance(name, str):
+                self.clients[name] = client
 
     def _client_value(self, node: ast.expr) -> Client | None:
         if not isinstance(node, ast.Call):
@@ -152,14 +159,16 @@ class _Calls:
             return Client(root, self.scope.value(base) or (Hole("base"),) if base else ())
         return None
 
-    def _wrapper(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        ctx = function_context(func)
-        for node in ast.walk(func):
-            if isinstance(node, ast.Call):
-                found = self._http(node, ctx)
-                if found and (has_args(found[1]) or isinstance(found[0], Arg)):
-                    self.wrappers[func.name] = Wrapper(found[0], found[1], found[2])
-                    return
+    def _wrapper(self, func: ast.FunctionDef | ast.AsyncFunctionDef, idx: Index) -> None:
+        if func.name in self.wrappers:
+            return
+        ctx = self._context(func, idx)
+        for node in idx.calls_in[id(func)]:
+            ctx.at = node.lineno
+            found = self._http(node, ctx)
+            if found and (has_args(found[1]) or isinstance(found[0], Arg)):
+                self.wrappers[func.name] = Wrapper(found[0], found[1], found[2])
+                return
 
     def _http(self, node: ast.Call, ctx: Context) -> tuple[object, Template, str] | None:
         """(method, url, client) when the call sends an HTTP request."""
@@ -203,6 +212,7 @@ class _Calls:
         )
         if _external(url_node):
             return None  # a literal URL of another host: not our API
+        self.url_line = getattr(url_node, "lineno", 0)  # a call's line is its URL's
         url = self.scope.value(url_node, ctx) if url_node is not None else None
         if url is None:
             return method, (), client.kind
@@ -221,8 +231,8 @@ class _Calls:
                 return args[piece.index]
             return kwargs.get(piece.prop) if piece.prop else None
 
-        url = concat(
-            *((arg(p) or (Hole("arg"),)) if isinstance(p, Arg) else (p,) for p in wrapper.url)
+        url = map_pieces(
+            wrapper.url, lambda p: (arg(p) or (Hole("arg"),)) if isinstance(p, Arg) else (p,)
         )
         method = wrapper.method
         if isinstance(method, Arg):

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from typing import Any
 
-from .urls import Arg, Hole, Ref, Template, concat
+from .facts import Obj
+from .urls import Arg, Hole, Ref, Template, choice, concat
 
 _MAX_DEPTH = 24
+# Calls that read configuration with a default: the default is the value we can know.
+_ENV_READERS = ("os.environ.get", "os.getenv", "environ.get", "getenv", "os.environ.setdefault")
+_FIELD_FACTORIES = ("Field", "field")  # pydantic / dataclasses: `Field(default="/api")`
 
 
 def import_spec(level: int, module: str | None) -> str:
@@ -19,28 +24,45 @@ class Context:
     """Names visible inside one function: its parameters (as Args) and local assignments."""
 
     params: dict[str, Arg] = field(default_factory=dict)
-    local: dict[str, ast.expr] = field(default_factory=dict)
+    local: dict[str, list[ast.expr]] = field(default_factory=dict)  # every value assigned
     active: set[str] = field(default_factory=set)  # names being evaluated: no self-loops
+    where: dict[int, tuple[int, bool]] = field(default_factory=dict)  # value -> (line, top level)
+    at: int = 0  # the line being read: a value assigned again later does not reach it
+
+    def reaching(self, name: str) -> list[ast.expr]:
+        """The values of `name` that reach line `at`: the last one assigned at the function's top
+        level before it, and those assigned in branches since; all of them when none is before."""
+        values = self.local[name]
+        before = [v for v in values if 0 < self.where.get(id(v), (0, False))[0] < self.at]
+        tops = [i for i, v in enumerate(before) if self.where[id(v)][1]]
+        return before[tops[-1] :] if tops else values
 
     def lookup(self, scope: ModuleScope, name: str, depth: int) -> Template | None:
         if name in self.active:
             return None
         self.active.add(name)
         try:
-            return scope.value(self.local[name], self, depth + 1)
+            values = [scope.value(v, self, depth + 1) for v in self.reaching(name)[:8]]
+            if len(values) == 1 or all(v is None for v in values):
+                return values[0]
+            return choice([v if v is not None else (Hole(""),) for v in values])
         finally:
             self.active.discard(name)
 
 
 class ModuleScope:
-    def __init__(self, tree: ast.Module) -> None:
+    def __init__(self, tree: ast.Module, nested_imports: list[ast.Import | ast.ImportFrom]) -> None:
         self.imports: dict[str, Ref] = {}
         self.modules: dict[str, str] = {}  # local name -> library ("requests", "httpx.Client")
         self.consts: dict[str, ast.expr] = {}
+        self.classes: dict[str, ast.ClassDef] = {}
+        self.functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+        self._class_objs: dict[str, Obj | None] = {}
         for node in tree.body:
             self._top(node)
-        for inner in ast.walk(tree):  # imports inside functions (Flask app factories)
-            if isinstance(inner, ast.Import | ast.ImportFrom) and inner not in tree.body:
+        top = {id(node) for node in tree.body}
+        for inner in nested_imports:  # imports inside functions (Flask app factories)
+            if id(inner) not in top:
                 before = dict(self.imports)
                 self._top(inner)
                 self.imports.update(before)
@@ -66,6 +88,10 @@ class ModuleScope:
         elif isinstance(node, ast.If | ast.Try):
             for child in node.body:
                 self._top(child)
+        elif isinstance(node, ast.ClassDef):
+            self.classes[node.name] = node
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            self.functions[node.name] = node
 
     def library(self, node: ast.expr) -> str:
         """`requests.get` -> "requests.get"; `httpx.AsyncClient` -> "httpx.AsyncClient"."""
@@ -128,6 +154,11 @@ class ModuleScope:
             return left
         if isinstance(node, ast.Call):
             return self._call_value(node, ctx, depth)
+        if isinstance(node, ast.IfExp):  # one call per alternative
+            options = [self.value(n, ctx, depth + 1) for n in (node.body, node.orelse)]
+            if all(o is None for o in options):
+                return None
+            return choice([o if o is not None else (Hole(""),) for o in options])
         if isinstance(node, ast.Name):
             if node.id in ctx.params:
                 return (ctx.params[node.id],)
@@ -145,10 +176,95 @@ class ModuleScope:
                 return (sym,)
             if isinstance(sym, str) and sym in ctx.local:
                 return ctx.lookup(self, sym, depth)
+            return _member(self.obj(node.value, ctx, depth + 1), node.attr)
+        return None
+
+    # -- objects: settings instances, classes, what functions return ---------------------------
+
+    def class_obj(self, name: str) -> Obj | None:
+        """Attributes of a class whose defaults are known (`api_prefix: str = "/api"`)."""
+        if name not in self._class_objs:
+            self._class_objs[name] = None  # recursion guard
+            members = []
+            for stmt in self.classes[name].body:
+                target = (
+                    stmt.targets[0]
+                    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
+                    else (stmt.target if isinstance(stmt, ast.AnnAssign) else None)
+                )
+                if isinstance(target, ast.Name) and isinstance(stmt, ast.Assign | ast.AnnAssign):
+                    value = self.value(stmt.value)
+                    if value:
+                        members.append((target.id, value))
+            self._class_objs[name] = Obj(tuple(members)) if members else None
+        return self._class_objs[name]
+
+    def returned(self, name: str, ctx: Context | None, depth: int) -> ast.expr | None:
+        """The expression a module function returns (its first top-level `return`)."""
+        func = self.functions.get(name)
+        for stmt in func.body if func is not None else ():
+            if isinstance(stmt, ast.Return):
+                return stmt.value
+        return None
+
+    def obj(self, node: ast.expr | None, ctx: Context | None = None, depth: int = 0) -> Any:
+        """What an expression is as an object: an Obj (a class or settings instance), a Ref to
+        something imported, or None."""
+        if node is None or depth > _MAX_DEPTH:
+            return None
+        ctx = ctx or Context()
+        if isinstance(node, ast.Name):
+            name = node.id
+            if name in ctx.params:
+                return None
+            if name in ctx.local and name not in ctx.active:
+                ctx.active.add(name)
+                try:
+                    return self.obj(ctx.local[name][-1], ctx, depth + 1)
+                finally:
+                    ctx.active.discard(name)
+            if name in self.consts:
+                return self.obj(self.consts[name], Context(), depth + 1)
+            if name in self.classes:
+                return self.class_obj(name)
+            if name in self.imports:
+                ref = self.imports[name]
+                return Ref(ref.module, ref.name or name)
+            return None
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Name) and func.id in self.classes:
+                return self.class_obj(func.id)
+            if isinstance(func, ast.Name) and func.id in self.functions:
+                return self.obj(self.returned(func.id, ctx, depth), Context(), depth + 1)
+            target = self.symbol(func)
+            if isinstance(target, Ref) and target.name:
+                return Ref(target.module, target.name + "()")
+            return None
+        if isinstance(node, ast.Attribute):
+            base = self.obj(node.value, ctx, depth + 1)
+            found = _member(base, node.attr)
+            if isinstance(base, Obj):
+                return base.get(node.attr)
+            return found[0] if found else None
         return None
 
     def _call_value(self, node: ast.Call, ctx: Context, depth: int) -> Template | None:
         func = node.func
+        dotted = ast.unparse(func) if isinstance(func, ast.Attribute | ast.Name) else ""
+        factory = dotted.rpartition(".")[2] in _FIELD_FACTORIES
+        if dotted in _ENV_READERS or factory:
+            default = node.args[1] if dotted in _ENV_READERS and len(node.args) > 1 else None
+            if factory:
+                default = node.args[0] if node.args else None
+            default = default or _keyword(node, "default")
+            return self.value(default, ctx, depth + 1) if default is not None else None
+        if isinstance(func, ast.Name) and func.id in self.functions and not node.args:
+            return self.value(self.returned(func.id, ctx, depth), Context(), depth + 1)
+        if isinstance(func, ast.Name | ast.Attribute) and not node.args:
+            target = self.symbol(func)
+            if isinstance(target, Ref) and target.name:  # an imported function's constant
+                return (Ref(target.module, target.name + "()"),)
         if isinstance(func, ast.Attribute) and func.attr == "format":
             template = self.value(func.value, ctx, depth + 1)
             if template and len(template) == 1 and isinstance(template[0], str):
@@ -160,13 +276,26 @@ class ModuleScope:
             path = self.value(node.args[1], ctx, depth + 1) or (Hole(_name(node.args[1])),)
             return concat(base, path)
         if name in ("str", "rstrip", "strip") and isinstance(func, ast.Name | ast.Attribute):
-            target = (
+            inner = (
                 node.args[0]
                 if isinstance(func, ast.Name) and node.args
                 else getattr(func, "value", None)
             )
-            return self.value(target, ctx, depth + 1)
+            return self.value(inner, ctx, depth + 1)
         return None
+
+
+def _member(base: Any, attr: str) -> Template | None:
+    if isinstance(base, Obj):
+        value = base.get(attr)
+        return value if isinstance(value, tuple) else None
+    if isinstance(base, Ref):
+        return (Ref(base.module, f"{base.name}.{attr}" if base.name else attr),)
+    return None
+
+
+def _keyword(call: ast.Call, name: str) -> ast.expr | None:
+    return next((k.value for k in call.keywords if k.arg == name), None)
 
 
 def _format(text: str, args: list[Template | None]) -> Template:
@@ -192,18 +321,25 @@ def _name(node: ast.expr) -> str:
     return ""
 
 
-def function_context(func: ast.FunctionDef | ast.AsyncFunctionDef) -> Context:
+def function_context(
+    func: ast.FunctionDef | ast.AsyncFunctionDef, assigns: list[ast.Assign | ast.AnnAssign]
+) -> Context:
+    """Parameters as Args, and the values assigned anywhere inside (`assigns`, from the index)."""
     names = [a.arg for a in (*func.args.posonlyargs, *func.args.args)]
     if names and names[0] in ("self", "cls"):
         names = names[1:]
     params = {name: Arg(i, name=name) for i, name in enumerate(names)}
     params.update({a.arg: Arg(-1, a.arg, name=a.arg) for a in func.args.kwonlyargs})
-    local: dict[str, ast.expr] = {}
-    for node in ast.walk(func):
+    local: dict[str, list[ast.expr]] = {}
+    where: dict[int, tuple[int, bool]] = {}
+    top = {id(stmt) for stmt in func.body}
+    for node in sorted(assigns, key=lambda n: n.lineno):
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target = node.targets[0]
             if isinstance(target, ast.Name) and target.id not in params:
-                local[target.id] = node.value
+                local.setdefault(target.id, []).append(node.value)
+                where[id(node.value)] = (node.lineno, id(node) in top)
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
-            local[node.target.id] = node.value
-    return Context(params, local)
+            local.setdefault(node.target.id, []).append(node.value)
+            where[id(node.value)] = (node.lineno, id(node) in top)
+    return Context(params, local, where=where)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,9 +28,59 @@ class Arg:
 class Ref:
     module: str  # import specifier as written ("./config", "app.service.settings")
     name: str  # exported name, dotted for attributes ("environment.apiUrl")
+    args: tuple[Any, ...] = ()  # `f(a, b)` of an imported function: the arguments' templates
 
 
-Piece = str | Hole | Arg | Ref
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A piece that takes one of several values (`feed ? '/feed' : ''`, a value set in
+    branches): the URL is one call per alternative."""
+
+    options: tuple[tuple[Any, ...], ...]
+    key: str = ""  # the condition (`id ?`): choices with the same key take the same branch
+
+
+Piece = str | Hole | Arg | Ref | Choice
+MAX_CHOICES = 8  # alternatives of one URL: beyond, the piece is unknown
+
+
+def choice(options: list[Template], key: str = "") -> Template:
+    """One piece for several values; a single value is itself. With a `key` (the condition),
+    the options keep their order: the same condition elsewhere picks the same one."""
+    unique = list(dict.fromkeys(options))
+    if len(unique) == 1:
+        return unique[0]
+    if len(unique) > MAX_CHOICES:
+        return (Hole(""),)
+    return (Choice(tuple(options), key) if key else Choice(tuple(unique)),)
+
+
+def expand(template: Template) -> list[Template]:
+    """Every value a template can take (at most MAX_CHOICES)."""
+    if not any(isinstance(p, Choice) for p in template):
+        return [template]
+    states: list[tuple[Template, dict[str, int]]] = [((), {})]
+    for piece in template:
+        if isinstance(piece, Choice):
+            grown = []
+            for done, chosen in states:
+                picks = range(len(piece.options))
+                if piece.key and piece.key in chosen:  # `id ? 'PUT' : ..` goes with `id ? url : ..`
+                    picks = range(chosen[piece.key], chosen[piece.key] + 1)
+                for i in picks:
+                    for option in expand(piece.options[i]):
+                        keyed = {**chosen, piece.key: i} if piece.key else chosen
+                        grown.append((concat(done, option), keyed))
+            states = grown
+        else:
+            states = [(concat(done, (piece,)), chosen) for done, chosen in states]
+        if len(states) > MAX_CHOICES:
+            return [concat(*((Hole(""),) if isinstance(p, Choice) else (p,) for p in template))]
+    return list(dict.fromkeys(done for done, _ in states))
+
+
+# `axios.defaults.baseURL = X` set in one module applies to the package's calls in all of them.
+AXIOS_DEFAULTS = Ref("#axios.defaults.baseURL", "")
 Template = tuple[Piece, ...]
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*")
@@ -116,7 +167,11 @@ def is_inline(template: Template) -> bool:
 
 
 def has_args(template: Template) -> bool:
-    return any(isinstance(p, Arg) for p in template)
+    for p in template:
+        kind = type(p)
+        if kind is Arg or (kind is Choice and any(map(has_args, p.options))):  # type: ignore[union-attr]
+            return True
+    return False
 
 
 _PATHY = re.compile(r"(path|url|uri|endpoint|route|resource|href)$", re.IGNORECASE)
@@ -127,17 +182,47 @@ def bind_args(template: Template) -> Template:
 
     `fetch(BASE + path)` and `fetch(`${base}/${url}`)` are wrappers, their callers give the path;
     `fetch('/items/' + id)` is a call of its own whose `id` is just a parameter."""
+    if not has_args(template):
+        return template
     before = ""
     for piece in template:
         if isinstance(piece, Arg):
             match = _SCHEME.match(before)
             rest = before[match.end() :] if match else before
-            if not rest.strip("/") or _PATHY.search(piece.name or piece.prop or ""):
+            # `BASE + path`: the whole path; `BASE + "/" + command`: a segment, unless named so
+            if not rest or _PATHY.search(piece.name or piece.prop or ""):
                 return template
             break
         if isinstance(piece, str):
             before += piece
-    return tuple(Hole(p.name or p.prop) if isinstance(p, Arg) else p for p in template)
+    return map_pieces(template, lambda p: (Hole(p.name or p.prop),) if isinstance(p, Arg) else (p,))
+
+
+def late_bound(template: Template) -> bool:
+    """`settings.API_URL_SINGLE + "/" + ident`: whether `ident` is a parameter or the path
+    depends on a constant of another module; the linker decides (bind_args once it is known)."""
+    for piece in template:
+        if isinstance(piece, Arg):
+            return False
+        if isinstance(piece, Ref):
+            return True
+    return False
+
+
+def map_pieces(template: Template, fn: Any) -> Template:
+    """Each piece replaced by the template `fn` gives for it, inside alternatives too."""
+    for p in template:  # most templates are plain: literal text and holes
+        if type(p) is not str and type(p) is not Hole:
+            break
+    else:
+        return template
+    parts: list[Template] = []
+    for piece in template:
+        if isinstance(piece, Choice):
+            parts.append(choice([map_pieces(o, fn) for o in piece.options], piece.key))
+        else:
+            parts.append(fn(piece))
+    return concat(*parts)
 
 
 def has_literal_path(template: Template) -> bool:
@@ -154,9 +239,41 @@ def render_raw(template: Template) -> str:
             out.append("{" + (piece.name or "") + "}")
         elif isinstance(piece, Arg):
             out.append("{arg" + str(piece.index) + "}")
+        elif isinstance(piece, Choice):
+            out.append("(" + "|".join(render_raw(o) for o in piece.options) + ")")
         else:
             out.append("{" + piece.name + "}")
     return "".join(out)
+
+
+def origin_host(template: Template) -> str:
+    """The host of a URL written with a literal origin, "" for relative URLs. A local origin is
+    "" unless it names a port (`http://localhost:4000`): another service on the same machine
+    (json-server beside a Next.js app) is told from the provider by its port."""
+    first = template[0] if template else None
+    match = (
+        (_SCHEME.match(first) or _PROTOCOL_RELATIVE.match(first))
+        if isinstance(first, str)
+        else None
+    )
+    if match is None:
+        return _unknown_base(template)
+    host = match.group(0).split("//", 1)[1].split("@")[-1].lower()
+    if not is_third_party((match.group(0),)):
+        name, _, port = host.rpartition(":") if not host.endswith("]") else (host, "", "")
+        return f"localhost:{port}" if name and port.isdigit() else ""
+    return host
+
+
+def _unknown_base(template: Template) -> str:
+    """`${BASE_URL}/all`: the unknown base, named, as a host of its own ("{BASE_URL}"). It may
+    be the provider's (`process.env.API_URL`) or another service's (SvelteKit's private env):
+    its calls tell which (match.provider_calls)."""
+    first = next((i for i, p in enumerate(template) if isinstance(p, str)), 0)
+    if first == 0 or not str(template[first]).startswith("/"):
+        return ""
+    names = [p.name if isinstance(p, Hole | Ref) else "" for p in template[:first]]
+    return "{" + ".".join(names) + "}"
 
 
 def template_path(template: Template) -> tuple[str, str] | None:
@@ -205,7 +322,7 @@ def template_path(template: Template) -> tuple[str, str] | None:
 def normalize_route(raw: str) -> str:
     """A provider's route as written (`/users/<int:id>/`, `/users/:id`) -> `/users/{}`."""
     text = raw.split("?", 1)[0]
-    text = re.sub(r"\*\*?|\(\.\*\)", "{*}", text)
+    text = re.sub(r"(?<!\{)\*\*?(?!\})|\(\.\*\)", "{*}", text)  # `{*}` stays itself
     text = _PARAM.sub(
         lambda m: "{*}" if m.group(0) == "{*}" or m.group(0).startswith("<path:") else "{}", text
     )

@@ -174,11 +174,11 @@ def test_new_required_body_field_is_a_breaking_change(tmp_path: Path) -> None:
     [finding] = [f for f in report["findings"] if f["code"] == "breaking-change"]
     assert (finding["severity"], finding["file"], finding["line"]) == (
         "error",
-        "api/openapi.yaml",
-        6,
-    )
+        "web/src/shop.js",
+        2,
+    )  # at the calling line
     assert "new required request body field currency" in finding["message"]
-    assert "web/src/shop.js:2" in finding["message"]
+    assert "api/openapi.yaml:6" in finding["message"]
 
 
 def test_uncalled_breaking_change_is_a_warning(tmp_path: Path) -> None:

@@ -33,19 +33,21 @@ FASTAPI_REACT_ENDPOINTS = {
     ("POST", "/api/v1/password-recovery/{}", "backend/app/api/routes/login.py", 13),
     ("PUT", "/api/v1/items/{}", "backend/app/api/routes/items.py", 33),
 }
-FASTAPI_REACT_CALLS = {
+FASTAPI_REACT_CALLS = {  # at the line of the URL in the generated client, and at the app's call
     ("DELETE", "/api/v1/users/me", "frontend/src/client/sdk.gen.ts", 53),
-    ("GET", "/api/v1/items", "frontend/src/client/sdk.gen.ts", 13),
-    ("GET", "/api/v1/items/{}", "frontend/src/client/sdk.gen.ts", 22),
+    ("GET", "/api/v1/items", "frontend/src/client/sdk.gen.ts", 15),
+    ("GET", "/api/v1/items/{}", "frontend/src/client/sdk.gen.ts", 24),
     ("GET", "/api/v1/users/me", "frontend/src/client/sdk.gen.ts", 49),
     ("GET", "/api/v1/utils/health-check", "frontend/src/routes/health.tsx", 8),
     ("HEAD", "/api/v1/users/{}/avatar", "frontend/src/routes/health.tsx", 21),
-    ("POST", "/api/v1/items", "frontend/src/client/sdk.gen.ts", 30),
-    ("POST", "/api/v1/items/{}/archive", "frontend/src/client/sdk.gen.ts", 39),
-    ("POST", "/api/v1/login/access-token", "frontend/src/client/sdk.gen.ts", 59),
+    ("POST", "/api/v1/items", "frontend/src/client/sdk.gen.ts", 32),
+    ("POST", "/api/v1/items/{}/archive", "frontend/src/client/sdk.gen.ts", 41),
+    ("POST", "/api/v1/login/access-token", "frontend/src/client/sdk.gen.ts", 61),
+    ("POST", "/api/v1/login/access-token", "frontend/src/hooks/useAuth.ts", 18),
 }
 FASTAPI_REACT_FINDINGS = {
-    ("unknown-endpoint", "frontend/src/client/sdk.gen.ts", 39),
+    ("trailing-slash", "frontend/src/routes/health.tsx", 8),  # the route is /health-check/
+    ("unknown-endpoint", "frontend/src/client/sdk.gen.ts", 41),
     ("method-not-allowed", "frontend/src/client/sdk.gen.ts", 53),
 }
 
@@ -155,20 +157,20 @@ OPENAPI_SVELTE_CALLS = {
     ("GET", "/api/articles/{}", "web/src/lib/client.ts", 43),
     ("GET", "/api/articles/{}", "web/src/routes/article/[slug]/+page.server.js", 7),
     ("GET", "/api/articles/{}/comments", "web/src/routes/article/[slug]/+page.server.js", 8),
-    ("GET", "/api/articles{}", "web/src/lib/client.ts", 39),
+    ("GET", "/api/articles", "web/src/lib/client.ts", 39),
     ("GET", "/api/profiles/{}", "web/src/routes/settings/+page.js", 8),
     ("GET", "/api/user", "web/src/routes/settings/+page.js", 7),
-    ("GET", "/profiles/{}", "web/src/lib/generated/Api.ts", 13),
+    ("GET", "/profiles/{}", "web/src/lib/generated/Api.ts", 14),
     ("POST", "/api/articles/{}/comments", "web/src/routes/article/[slug]/+page.server.js", 19),
     ("POST", "/api/articles/{}/favorite", "web/src/lib/http.ts", 9),
     ("POST", "/api/users/login", "web/src/lib/client.ts", 31),
-    ("POST", "/profiles/{}/follow", "web/src/lib/generated/Api.ts", 20),
+    ("POST", "/profiles/{}/follow", "web/src/lib/generated/Api.ts", 21),
     ("PUT", "/api/articles/{}", "web/src/lib/client.ts", 47),
     ("PUT", "/api/user", "web/src/lib/http.ts", 7),
 }
 OPENAPI_SVELTE_FINDINGS = {
     ("method-not-allowed", "web/src/lib/client.ts", 47),
-    ("unknown-endpoint", "web/src/lib/generated/Api.ts", 20),
+    ("unknown-endpoint", "web/src/lib/generated/Api.ts", 21),
     ("unknown-endpoint", "web/src/lib/http.ts", 9),
     ("method-not-allowed", "web/src/routes/article/[slug]/+page.server.js", 19),
 }
@@ -185,7 +187,8 @@ ANGULAR_SWAGGER_CALLS = {
     ("DELETE", "/api/articles/{}", "src/app/core/services/articles.service.ts", 23),
     ("DELETE", "/profiles/{}/follow", "src/app/core/services/profile.service.ts", 15),
     ("GET", "/api/articles/{}", "src/app/core/services/articles.service.ts", 19),
-    ("GET", "/api/articles{}", "src/app/core/services/articles.service.ts", 15),
+    ("GET", "/api/articles", "src/app/core/services/articles.service.ts", 15),
+    ("GET", "/api/articles/feed", "src/app/core/services/articles.service.ts", 15),
     ("GET", "/tags", "src/app/core/services/profile.service.ts", 24),
     ("POST", "/api/articles", "src/app/core/services/articles.service.ts", 30),
     ("POST", "/profiles/{}/follow", "src/app/core/services/profile.service.ts", 11),
@@ -237,13 +240,14 @@ ADMIN_DASHBOARDS_ENDPOINTS = {
 ADMIN_DASHBOARDS_CALLS = {
     ("DELETE", "/api/rule", "pro/src/services/ant-design-pro/api.ts", 11),
     ("GET", "/api/currentUser", "pro/src/services/ant-design-pro/api.ts", 4),
-    ("GET", "/vue-element-admin/article/detail", "element-admin/src/api/user.js", 20),
-    ("GET", "/vue-element-admin/user/info", "element-admin/src/api/user.js", 12),
-    ("POST", "/vue-element-admin/user/login", "element-admin/src/api/user.js", 4),
-    ("POST", "/vue-element-admin/user/logout/{}", "element-admin/src/api/user.js", 28),
+    ("GET", "/vue-element-admin/article/detail", "element-admin/src/api/user.js", 21),
+    ("GET", "/vue-element-admin/user/info", "element-admin/src/api/user.js", 13),
+    ("POST", "/vue-element-admin/user/login", "element-admin/src/api/user.js", 5),
+    ("POST", "/vue-element-admin/user/login", "element-admin/src/views/login.vue", 17),
+    ("POST", "/vue-element-admin/user/logout/{}", "element-admin/src/api/user.js", 29),
 }
 ADMIN_DASHBOARDS_FINDINGS = {
-    ("unknown-endpoint", "element-admin/src/api/user.js", 28),
+    ("unknown-endpoint", "element-admin/src/api/user.js", 29),
     ("method-not-allowed", "pro/src/services/ant-design-pro/api.ts", 11),
 }
 

@@ -81,7 +81,10 @@ def test_billion_laughs_yaml() -> None:
 def test_recursive_yaml_alias() -> None:
     with pytest.raises(DocumentError):
         load_yaml("openapi: 3.0.0\npaths: &p\n  /x: *p\n")
-    assert _notices({"openapi.yml": b"a: &a [*a]\n"})["openapi.yml"] == "unparsable-file"
+    assert (
+        _notices({"openapi.yml": b"openapi: 3.0.0\na: &a [*a]\n"})["openapi.yml"]
+        == "unparsable-file"
+    )
 
 
 def test_recursive_local_refs_terminate() -> None:
