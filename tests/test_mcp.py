@@ -1,4 +1,4 @@
-"""The MCP tools' pure core: remotes, commands, Baton's answers, gate rows, the OpenAPI export."""
+"""The MCP tools' pure core: remotes, commands, Baton's answers and App, gate rows."""
 
 from __future__ import annotations
 
@@ -6,11 +6,9 @@ import json
 from typing import Any
 
 import pytest
-from openapi_spec_validator import validate
 
 from app.checks.verification import GateInputs, PullRequest, Review, Ticket, evaluate
 from app.config import DEFAULT
-from app.contracts.model import Endpoint
 from app.mcp import core, server
 
 ISSUE: dict[str, Any] = {
@@ -168,29 +166,6 @@ def test_what_a_ticket_and_its_prs_wait_for_from_the_status_json() -> None:
     assert core.pr_view({**pr, "verification": "success"}).waiting_for == []
     reason = "Waiting for 2 approvals"
     assert core.pr_view({**pr, "reason": reason}).waiting_for == [reason]
-
-
-def test_the_provided_endpoints_as_a_valid_openapi_31_document() -> None:
-    endpoints = [
-        Endpoint("GET", "/users/{}", "api/users.js", 3, "/users/:id", "express"),
-        Endpoint("DELETE", "/users/{}", "api/users.js", 9, "/users/:user_id", "express"),
-        Endpoint("GET", "/orders/{}/items/{}", "o.py", 5, "/<int:order>/items/<item>", "flask"),
-        Endpoint("*", "/health", "api/app.js", 1, "/health", "express"),
-        Endpoint("GET", "/a/{}/{}", "web/pages/a/[x]/[x].ts", 1, "/a/[x]/[x]", "nextjs"),
-    ]
-    doc = core.openapi_document(endpoints, "acme/shop", "main")
-    validate(doc)
-    assert doc["openapi"] == "3.1.0"
-    users = doc["paths"]["/users/{user_id}"]  # one template per path: the first's names
-    assert set(users) == {"get", "delete"}
-    assert users["delete"]["x-baton-source"] == {"file": "api/users.js", "line": 9,
-                                                 "framework": "express"}  # fmt: skip
-    items = doc["paths"]["/orders/{order}/items/{item}"]["get"]["parameters"]
-    assert [(p["name"], p["schema"]["type"]) for p in items] == [
-        ("order", "integer"), ("item", "string")
-    ]
-    assert set(doc["paths"]["/health"]) == {"get", "post", "put", "patch", "delete"}
-    assert "/a/{x}/{x_}" in doc["paths"]
 
 
 BATON = {"login": "baton[bot]", "type": "Bot"}

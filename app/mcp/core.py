@@ -1,5 +1,5 @@
 """What the agents' tools decide, over plain data: views of tickets, claims and PRs; the command
-an action writes; whether Baton accepted it; the OpenAPI export. Pure: the shell fetches."""
+an action writes; how Baton answered it. Pure: the shell fetches."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from typing import Any
 
 from app.checks.verification import Mark
 from app.config import RepoConfig
-from app.contracts.model import Endpoint
 from app.tickets.claims import format_time, parse_time
 from app.tickets.commands import match_role
 from app.tickets.messages import STATUS_MARKER, StatusLabel
@@ -426,60 +425,3 @@ def claims_of(state: Json | None) -> list[m.Claim]:
 
 def done_of(state: Json | None) -> list[m.DoneReport]:
     return _done(state)
-
-
-# --- the contract as OpenAPI 3.1 ----------------------------------------------------------
-
-_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-_ANY = ("get", "post", "put", "patch", "delete")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def _template(endpoint: Endpoint) -> tuple[str, list[Json]]:
-    """The OpenAPI path of a normalised `/users/{}` with names from the path as written
-    (`:id`, `<int:id>`, `{id}`, `[id]`), right-aligned (a router prefix is not in `raw_path`)."""
-    segments = endpoint.path.split("/")
-    raw = endpoint.raw_path.split("/") if endpoint.raw_path else []
-    offset = len(segments) - len(raw)
-    params: list[Json] = []
-    used: set[str] = set()
-    for i, seg in enumerate(segments):
-        if seg != "{}":
-            continue
-        written = raw[i - offset] if 0 <= i - offset < len(raw) else ""
-        names = _NAME.findall(written)
-        name = names[-1] if names else f"param{len(params) + 1}"
-        while name in used:
-            name += "_"
-        used.add(name)
-        segments[i] = "{" + name + "}"
-        kind = "integer" if re.search(r"<int:|:int\b|\bint\b", written) else "string"
-        params.append({"name": name, "in": "path", "required": True, "schema": {"type": kind}})
-    return "/".join(segments) or "/", params
-
-
-def openapi_document(endpoints: Sequence[Endpoint], title: str, version: str) -> Json:
-    """The provided endpoints as an OpenAPI 3.1 document (SPEC 6), each operation with its
-    source file and line in `x-baton-source`."""
-    paths: dict[str, Json] = {}
-    templates: dict[str, tuple[str, list[Json]]] = {}
-    for e in sorted(endpoints, key=lambda e: (e.path, e.method, e.file, e.line)):
-        path, params = templates.setdefault(e.path, _template(e))
-        methods = _ANY if e.method == "*" else (e.method.lower(),)
-        item = paths.setdefault(path, {})
-        for method in methods:
-            if method not in _METHODS or method in item:
-                continue
-            operation: Json = {
-                "responses": {"default": {"description": "as the provider answers"}},
-                "x-baton-source": {"file": e.file, "line": e.line, "framework": e.source},
-            }
-            if params:
-                operation["parameters"] = params
-            item[method] = operation
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": title, "version": version},
-        "paths": dict(sorted(paths.items())),
-    }
-

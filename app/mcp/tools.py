@@ -17,7 +17,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from app.checks.report import CONTRACTS_CHECK
 from app.checks.verification import VERIFICATION_CHECK
 from app.config import CONFIG_PATH, MAX_CONFIG_BYTES, ContractsConfig, RepoConfig, parse_config
-from app.contracts import render, scan, scan_pair, select_paths
+from app.contracts import openapi_export, render, scan, scan_pair, select_paths
 from app.contracts.engine import MAX_FILE_BYTES, MAX_SPEC_BYTES
 from app.contracts.gitread import GitError, read_commit, read_worktree
 from app.contracts.model import Finding, ScanResult
@@ -403,8 +403,7 @@ class Tools:
         except (GitHubError, OSError) as exc:
             raise self._unread(exc) from None
         result = await asyncio.to_thread(scan, files, cc)
-        title = f"{self.repo or os.path.basename(os.path.abspath(self.root))}: provided endpoints"
-        document = core.openapi_document(result.endpoints, title, source)
+        document = openapi_export(result)  # as `baton scan --format openapi` writes it
         return m.ApiSpec(source=source, commit=commit, endpoints=len(result.endpoints),
                          document=document)  # fmt: skip
 
