@@ -132,10 +132,11 @@ def build(tools: Tools) -> MCPServer:
         return await tools.update_handoff_request(number, action, role, note, to, evidence)
 
     @server.tool(
-        description="The API contract: every endpoint the backend provides (from OpenAPI "
-        "files, and FastAPI, Flask, Express, ... routes found by parsing the code, never "
-        "running it) as an OpenAPI 3.1 document, each operation with its source file and line "
-        "in `x-baton-source`. Without `ref`: your working tree (no network); with `ref`: that "
+        description="The API contract: every endpoint the backend provides (the repository's "
+        "OpenAPI documents when it has any, else the FastAPI, Flask, Express, ... routes found "
+        "by parsing the code, never running it) as an OpenAPI 3.1 document, as `baton scan "
+        "--format openapi` writes it, each operation with its source file and line in "
+        "`x-baton-source`. Without `ref`: your working tree (no network); with `ref`: that "
         "branch, tag or commit on GitHub. Read it before calling or changing an endpoint."
     )
     async def get_api_spec(
