@@ -1,16 +1,15 @@
-"""The MCP tools' pure core: remotes, commands, Baton's answers, gate rows, the OpenAPI export."""
+"""The MCP tools' pure core: remotes, commands, Baton's answers and App, gate rows."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
-from openapi_spec_validator import validate
 
 from app.checks.verification import GateInputs, PullRequest, Review, Ticket, evaluate
 from app.config import DEFAULT
-from app.contracts.model import Endpoint
-from app.mcp import core
+from app.mcp import core, server
 
 ISSUE: dict[str, Any] = {
     "number": 7, "title": "Refunds", "html_url": "https://github.com/acme/shop/issues/7",
@@ -169,24 +168,79 @@ def test_what_a_ticket_and_its_prs_wait_for_from_the_status_json() -> None:
     assert core.pr_view({**pr, "reason": reason}).waiting_for == [reason]
 
 
-def test_the_provided_endpoints_as_a_valid_openapi_31_document() -> None:
-    endpoints = [
-        Endpoint("GET", "/users/{}", "api/users.js", 3, "/users/:id", "express"),
-        Endpoint("DELETE", "/users/{}", "api/users.js", 9, "/users/:user_id", "express"),
-        Endpoint("GET", "/orders/{}/items/{}", "o.py", 5, "/<int:order>/items/<item>", "flask"),
-        Endpoint("*", "/health", "api/app.js", 1, "/health", "express"),
-        Endpoint("GET", "/a/{}/{}", "web/pages/a/[x]/[x].ts", 1, "/a/[x]/[x]", "nextjs"),
+BATON = {"login": "baton[bot]", "type": "Bot"}
+VIA = {"id": 42, "slug": "baton"}
+
+
+def status(user: dict[str, Any], via: dict[str, Any] | None = None) -> dict[str, Any]:
+    body = "<!-- baton:status -->\n" + f"<!-- baton:state {json.dumps(state())} -->"
+    return {"id": 5, "user": user, "body": body, "performed_via_github_app": via}
+
+
+def test_batons_app_is_the_one_that_wrote_the_status_comment() -> None:
+    assert core.state_of(status(BATON)["body"]) is not None
+    learnt = core.app_of(status(BATON, VIA))
+    assert learnt == core.App("baton[bot]", 42)
+    assert core.app_of(status(BATON)) == core.App("baton[bot]", None)
+    assert core.app_of(status(BATON, VIA), core.App(None, 42)) == learnt
+    mimic = status({"login": "ci[bot]", "type": "Bot"}, {"id": 7, "slug": "ci"})
+    person = status({"login": "mallory", "type": "User"})
+    assert core.is_status_comment(mimic) and not core.is_status_comment(person)
+    for app in (learnt, core.App("baton[bot]"), core.App(None, 42)):
+        assert core.is_status_comment(status(BATON, VIA), app)
+        assert not core.is_status_comment(mimic, app), app
+    assert core.status_comment([mimic, status(BATON, VIA)], learnt)["id"] == 5  # type: ignore[index]
+
+
+def test_batons_runs_are_known_by_the_apps_id_never_by_name() -> None:
+    runs = [
+        {"id": 1, "name": "Baton / verification", "app": {"id": 42, "slug": "baton"}},
+        {"id": 3, "name": "Baton / verification", "app": {"id": 7, "slug": "github-actions"}},
+        {"id": 2, "name": "Baton / contracts", "app": {"id": 42, "slug": "baton"}},
     ]
-    doc = core.openapi_document(endpoints, "acme/shop", "main")
-    validate(doc)
-    assert doc["openapi"] == "3.1.0"
-    users = doc["paths"]["/users/{user_id}"]  # one template per path: the first's names
-    assert set(users) == {"get", "delete"}
-    assert users["delete"]["x-baton-source"] == {"file": "api/users.js", "line": 9,
-                                                 "framework": "express"}  # fmt: skip
-    items = doc["paths"]["/orders/{order}/items/{item}"]["get"]["parameters"]
-    assert [(p["name"], p["schema"]["type"]) for p in items] == [
-        ("order", "integer"), ("item", "string")
-    ]
-    assert set(doc["paths"]["/health"]) == {"get", "post", "put", "patch", "delete"}
-    assert "/a/{x}/{x_}" in doc["paths"]
+    for app in (core.App(None, 42), core.App("baton[bot]"), core.App("baton[bot]", 42)):
+        assert core.latest_run(runs, "Baton / verification", app)["id"] == 1  # type: ignore[index]
+    assert core.latest_run(runs, "Baton / verification", core.App(None)) is None
+    assert core.latest_run(runs, "ci / test", core.App(None, 42)) is None
+
+
+def reaction(content: str, login: str = "baton[bot]", kind: str = "Bot") -> dict[str, Any]:
+    return {"content": content, "user": {"login": login, "type": kind}}
+
+
+def test_batons_answer_is_its_own_reaction_on_the_command() -> None:
+    app = core.App("baton[bot]", 42)
+    assert core.acknowledgement([reaction("+1")], app) == "accepted"
+    assert core.acknowledgement([reaction("confused")], app) == "wrong-usage"
+    assert core.acknowledgement([reaction("+1"), reaction("-1")], app) == "refused"
+    assert core.acknowledgement([reaction("heart"), reaction("eyes")], app) is None
+    others = [reaction("+1", "maya", "User"), reaction("-1", "ci[bot]")]
+    assert core.acknowledgement(others, app) is None
+    assert core.acknowledgement(others, None) == "refused"  # any bot, until the App is known
+    rollup = {"+1": 0, "-1": 0, "confused": 0, "heart": 2}
+    assert not core.maybe_acknowledged({"reactions": rollup}) and not core.maybe_acknowledged(None)
+    assert core.maybe_acknowledged({"reactions": {**rollup, "confused": 1}})
+
+
+def test_how_long_the_state_may_lag_behind_batons_reaction() -> None:
+    wait = core.still_wait
+    s = state()  # records comment 11; a[bot] holds backend
+    assert wait("accepted", "claim", "b[bot]", "backend", None, 11, s, []) == 0
+    assert wait("accepted", "claim", "a[bot]", "backend", None, 12, s, []) == core.QUIET
+    assert wait("accepted", "claim", "b[bot]", "frontend", None, 12, s, []) == core.SETTLE
+    assert wait("accepted", "claim", "b[bot]", None, None, 12, None, []) == core.SETTLE
+    assert wait("refused", "claim", "b[bot]", "backend", None, 12, s, ["held"]) == 0
+    assert wait("wrong-usage", "release", "b[bot]", None, None, 12, s, []) == core.SETTLE
+
+
+def test_batons_app_id_may_be_given_and_must_be_a_number(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BATON_REPO", "acme/shop")
+    monkeypatch.setenv("BATON_APP_ID", "42")
+    assert server.from_environment().app == core.App(None, 42)
+    monkeypatch.delenv("BATON_APP_ID")
+    assert server.from_environment().app is None
+    monkeypatch.setenv("BATON_APP_ID", "baton")
+    assert server.main([]) == 2
+    assert "BATON_APP_ID must be the App's numeric id" in capsys.readouterr().err

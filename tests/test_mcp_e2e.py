@@ -19,8 +19,12 @@ from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from openapi_spec_validator import validate
 
+from app.checks.report import CONTRACTS_CHECK
+from app.checks.verification import VERIFICATION_CHECK
+from app.mcp import core
 from app.mcp.server import build
 from app.mcp.tools import Tools
+from app.sandbox import APP_ID
 from app.sandbox.server import Request
 from tests.conftest import REPO, Stack, free_port, running_stack
 from tests.test_tickets_e2e import violations
@@ -211,9 +215,9 @@ async def test_workload_of_three_claims_costs_four_requests_then_only_304s(
         assert second and {r.status for r in second} == {304}, [(r.path, r.status) for r in second]
 
 
-def _scan_json(path: Path) -> dict[str, Any]:
+def _scan_json(path: Path, fmt: str = "json") -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, "-m", "app", "scan", str(path), "--format", "json"],
+        [sys.executable, "-m", "app", "scan", str(path), "--format", fmt],
         capture_output=True, text=True, cwd=ROOT, check=False,
     )  # fmt: skip
     assert done.returncode in (0, 1), done.stderr
@@ -239,8 +243,9 @@ async def test_contract_of_the_working_tree_without_network(tmp_path: Path, toke
     assert spec["document"]["openapi"] == "3.1.0"
     assert spec["source"] == "working tree"
     refund = spec["document"]["paths"]["/api/orders/{order_id}/refund"]["post"]
-    assert refund["x-baton-source"] == {"file": "api/orders.py", "line": 11, "framework": "fastapi"}
+    assert refund["x-baton-source"] == {"file": "api/orders.py", "line": 11}
     assert refund["parameters"][0]["name"] == "order_id"
+    assert spec["document"] == _scan_json(repo, "openapi")  # the scanner's own export
     expected = _scan_json(repo)
     assert [{k: v for k, v in f.items() if k != "new"} for f in drift["findings"]] == expected[
         "findings"
@@ -252,6 +257,7 @@ async def test_contract_of_the_working_tree_without_network(tmp_path: Path, toke
 async def test_mismatches_of_a_ref_and_a_pr_through_github(tmp_path: Path) -> None:
     async with running_stack(tmp_path, files=FILES) as stack:
         dev = stack.sandbox.person(A, "Bot")
+        stack.sandbox.person("maya").open_issue(REPO, "Refunds", SPEC)  # #1: Baton's App
         fixed = FRONTEND.replace(b"/cancel", b"/refund")
         pr = dev.open_pr(REPO, "Fix the call", "Refs #1", "fix", {"web/src/api.ts": fixed})
         worse = FRONTEND + b"export const ship = (id: string) => fetch(`/api/ship/${id}`);\n"
@@ -293,6 +299,139 @@ async def tool_error(tools: Tools, tool: str, **arguments: Any) -> str:
         result = await client.call_tool(tool, arguments)
     assert result.is_error, result.structured_content
     return " ".join(getattr(c, "text", "") for c in result.content)
+
+
+async def use(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
+    result = await client.call_tool(tool, arguments)
+    assert not result.is_error, result.content
+    assert isinstance(result.structured_content, dict)
+    return result.structured_content
+
+
+def status_json(stack: Stack, number: int) -> dict[str, Any]:
+    repo = stack.sandbox.world.repos[REPO]
+    bodies = [c.body for c in repo.comments.values()
+              if c.issue_number == number and core.state_of(c.body) is not None]  # fmt: skip
+    state = core.state_of(bodies[0])
+    assert state is not None
+    return state
+
+
+async def test_another_apps_run_named_like_batons_is_not_batons(tmp_path: Path) -> None:
+    """CI posting `Baton / verification` and `Baton / contracts` (e.g. `baton scan` in a
+    workflow): the tools show Baton's runs, known by the App's id, never by their name."""
+    async with running_stack(tmp_path, files=FILES) as stack:
+        maya = stack.sandbox.person("maya")
+        stack.sandbox.grant(REPO, "maya", "write")
+        ci = stack.sandbox.person("ci-runner[bot]", "Bot")
+        loose = maya.open_pr(REPO, "Tidy", "No ticket.", "tidy", {"api/orders.py": BACKEND})
+        await stack.settle()
+        repo = stack.sandbox.world.repos[REPO]
+        ci.check(REPO, repo.issues[loose].head_sha, CONTRACTS_CHECK, "failure")
+        url, token = stack.sandbox.url, stack.sandbox.token_for(A)
+        # No ticket has a status comment yet: nothing tells Baton's App but BATON_APP_ID.
+        async with Client(build(Tools(token, REPO, url, str(tmp_path)))) as client:
+            unknown = await use(client, "get_mismatches", pr=loose)
+        async with Client(build(Tools(token, REPO, url, str(tmp_path), app_id=APP_ID))) as client:
+            named = await use(client, "get_mismatches", pr=loose)
+        assert unknown["check_run"] is None
+        assert named["check_run"]["conclusion"] == "success"
+
+        number = maya.open_issue(REPO, "Refunds", SPEC)
+        pr = maya.open_pr(REPO, "Refunds", f"Fixes #{number}", "refunds", {"api/orders.py":
+                                                                          BACKEND})  # fmt: skip
+        await stack.settle()
+        sha = repo.issues[pr].head_sha
+        ci.check(REPO, sha, VERIFICATION_CHECK, "success")
+        ci.check(REPO, sha, CONTRACTS_CHECK, "failure")
+        await stack.settle()
+        tools = Tools(token, REPO, url, str(tmp_path))
+        async with Client(build(tools)) as client:
+            ticket = await use(client, "get_ticket", number=number)
+            drift = await use(client, "get_mismatches", pr=pr)
+        mark = len(stack.sandbox.requests)
+    assert tools.app is not None and tools.app.id == APP_ID  # learnt from the status comment
+    batons = max((r for r in repo.check_runs.values() if r.head_sha == sha
+                  and r.name == VERIFICATION_CHECK and r.app_id == APP_ID), key=lambda r: r.id)
+    gate = ticket["pull_requests"][0]["gate"]
+    assert (gate["status"], gate["conclusion"], gate["title"]) == (
+        batons.status, batons.conclusion, batons.output["title"])  # fmt: skip
+    assert batons.conclusion != "success" and len(gate["conditions"]) == 7
+    assert drift["check_run"]["conclusion"] == "success"  # Baton's, not CI's failure
+    asked = [r for r in by(stack.sandbox.requests[:mark], A) if r.path.endswith("/check-runs")]
+    assert asked and all(r.query.get("app_id") == str(APP_ID) for r in asked[1:])
+    assert violations(by(stack.sandbox.requests, A)) == []
+
+
+async def test_every_answer_is_known_by_batons_reaction(tmp_path: Path) -> None:
+    """Baton acknowledges each command with a reaction (+1, confused, -1) and rewrites the
+    status comment only when something shows: a repeated claim, a release of a free role and a
+    second /done return at once, with Baton's outcome and the state after."""
+    async with running_stack(tmp_path) as stack:
+        maya = stack.sandbox.person("maya")
+        stack.sandbox.grant(REPO, "maya", "write")
+        stack.sandbox.person(A, "Bot"), stack.sandbox.person(B, "Bot")
+        number = maya.open_issue(REPO, "Refunds", SPEC, ["role: backend"])
+        await stack.settle()
+        url = stack.sandbox.url
+        a = Tools(stack.sandbox.token_for(A), REPO, url, str(tmp_path))
+        b = Tools(stack.sandbox.token_for(B), REPO, url, str(tmp_path))
+        async with Client(build(a)) as ca, Client(build(b)) as cb:
+            first = await use(ca, "update_handoff_request", number=number, action="claim",
+                              role="backend", note="the API")
+            again = await use(ca, "update_handoff_request", number=number, action="claim",
+                              role="backend")
+            handled = status_json(stack, number)["handled"]
+            not_yours = await use(cb, "update_handoff_request", number=number, action="release",
+                                  role="backend")
+            done = await use(ca, "update_handoff_request", number=number, action="done",
+                             role="backend", evidence="pytest: 3 ok")
+            redone = await use(ca, "update_handoff_request", number=number, action="done",
+                               role="backend", evidence="pytest: 4 ok")
+            released = await use(ca, "update_handoff_request", number=number, action="release")
+            twice = await use(ca, "update_handoff_request", number=number, action="release",
+                              role="backend")
+    answers = [first, again, not_yours, done, redone, released, twice]
+    assert [x["outcome"] for x in answers] == [
+        "accepted", "accepted", "refused", "accepted", "accepted", "accepted", "refused"
+    ], answers
+    # The repeated claim changed nothing visible: Baton did not record it, only reacted.
+    assert int(again["comment_url"].rsplit("-", 1)[1]) not in handled
+    assert all(x["waited_seconds"] < core.SETTLE for x in answers), answers
+    assert again["roles"][0]["holder"] == A and again["roles"][0]["note"] == "the API"
+    assert "is held by" in not_yours["reason"] and not_yours["roles"][0]["holder"] == A
+    assert released["roles"][0]["holder"] is None
+    assert "not claimed" in twice["reason"], twice
+    assert [(d["by"], d["evidence"]) for d in redone["done"]] == [(A, "pytest: 4 ok")]
+    reactions = [[content for _, who, content in c.reactions if who.endswith("[bot]")]
+                 for c in stack.sandbox.world.repos[REPO].comments.values()
+                 if c.user.login in (A, B)]  # fmt: skip
+    assert reactions == [["+1"], ["+1"], ["-1"], ["+1"], ["+1"], ["+1"], ["-1"]]
+
+
+async def test_a_reaction_from_anyone_but_baton_is_no_answer(tmp_path: Path) -> None:
+    async with running_stack(tmp_path) as stack:
+        maya = stack.sandbox.person("maya")
+        number = maya.open_issue(REPO, "Refunds", SPEC)
+        await stack.settle()
+        stack.sandbox.webhook_url = None  # the App hears nothing more
+        comments = stack.sandbox.world.repos[REPO].comments
+        ticks = iter(range(0, 10_000, 10))
+
+        def clock() -> float:  # each reading 10 s later; a person 👍s the agent's comment
+            mine = [c for c in comments.values() if c.user.login == A]
+            if mine:
+                maya.react(REPO, mine[-1].id, "+1")
+            return float(next(ticks))
+
+        tools = Tools(stack.sandbox.token_for(A), REPO, stack.sandbox.url, str(tmp_path),
+                      wait=30, clock=clock)  # fmt: skip
+        async with Client(build(tools)) as client:
+            out = await use(client, "update_handoff_request", number=number, action="claim")
+    assert out["outcome"] == "timeout", out
+    listed = [r for r in by(stack.sandbox.requests, A) if r.path.endswith("/reactions")]
+    assert listed and {r.method for r in listed} == {"GET"}
+    assert violations(by(stack.sandbox.requests, A)) == []
 
 
 async def test_errors_say_what_to_do_next(tmp_path: Path) -> None:

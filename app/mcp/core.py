@@ -1,17 +1,17 @@
 """What the agents' tools decide, over plain data: views of tickets, claims and PRs; the command
-an action writes; whether Baton accepted it; the OpenAPI export. Pure: the shell fetches."""
+an action writes; how Baton answered it. Pure: the shell fetches."""
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from app.checks.verification import Mark
 from app.config import RepoConfig
-from app.contracts.model import Endpoint
 from app.tickets.claims import format_time, parse_time
 from app.tickets.commands import match_role
 from app.tickets.messages import STATUS_MARKER, StatusLabel
@@ -62,15 +62,69 @@ def state_of(body: str | None) -> Json | None:
     return data if isinstance(data, dict) else None
 
 
-def is_status_comment(comment: Json) -> bool:
-    """Baton's status comment: by a bot (the App), starting with the marker, readable."""
+@dataclass(frozen=True)
+class App:
+    """Baton's GitHub App as the agent can tell it: the bot account that writes the status
+    comments, and the App's id (`performed_via_github_app` on them, or `BATON_APP_ID`)."""
+
+    bot: str | None
+    id: int | None = None
+
+    def wrote(self, comment: Json) -> bool:
+        """Whether the App wrote `comment` (or reacted, for a reaction): by id when GitHub
+        says which App acted, else by the bot's login; any bot while neither is known."""
+        user = comment.get("user") or {}
+        if user.get("type") != "Bot":
+            return False
+        via = (comment.get("performed_via_github_app") or {}).get("id")
+        if self.id is not None and via is not None:
+            return bool(via == self.id)
+        if self.bot is not None:
+            return str(user.get("login") or "").lower() == self.bot.lower()
+        return True
+
+
+def is_status_comment(comment: Json, app: App | None = None) -> bool:
+    """Baton's status comment: by the App (a bot while it is not known), starting with the
+    marker, readable."""
     body = str(comment.get("body") or "")
-    by_bot = (comment.get("user") or {}).get("type") == "Bot"
-    return by_bot and body.startswith(STATUS_MARKER) and state_of(body) is not None
+    return (
+        (app or App(None)).wrote(comment)
+        and body.startswith(STATUS_MARKER)
+        and state_of(body) is not None
+    )
 
 
-def status_comment(comments: Iterable[Json]) -> Json | None:
-    return next((c for c in comments if is_status_comment(c)), None)
+def status_comment(comments: Iterable[Json], app: App | None = None) -> Json | None:
+    return next((c for c in comments if is_status_comment(c, app)), None)
+
+
+def app_of(status: Json, known: App | None = None) -> App:
+    """Baton's App after reading a status comment it wrote: what was known, completed with
+    the comment's bot login and App id."""
+    via = (status.get("performed_via_github_app") or {}).get("id")
+    login = (status.get("user") or {}).get("login")
+    found = App(str(login) if login else None, via if isinstance(via, int) else None)
+    if known is None:
+        return found
+    return App(known.bot or found.bot, known.id if known.id is not None else found.id)
+
+
+def ours(run: Json, app: App) -> bool:
+    """Whether a check run is Baton's: by the App's id, else by its slug (the bot's login
+    without `[bot]`), never by the run's name: a CI job may post `Baton / verification` too."""
+    other = run.get("app") or {}
+    if app.id is not None:
+        return bool(other.get("id") == app.id)
+    if app.bot is not None:
+        return str(other.get("slug") or "").lower() == app.bot.lower().removesuffix("[bot]")
+    return False
+
+
+def latest_run(runs: Iterable[Json], name: str, app: App) -> Json | None:
+    """Baton's newest run of `name` among a commit's check runs."""
+    mine = [r for r in runs if r.get("name") == name and ours(r, app)]
+    return max(mine, key=lambda r: int(r.get("id") or 0), default=None)
 
 
 def _claims(state: Json | None) -> list[m.Claim]:
@@ -273,6 +327,49 @@ def handled(state: Json | None, comment_id: int) -> bool:
     return bool(state) and comment_id in (state.get("handled") or [])  # type: ignore[union-attr]
 
 
+# Baton's acknowledgement of a command, a reaction on its comment (SPEC 5), strongest last.
+ACKNOWLEDGEMENTS: dict[str, m.Outcome] = {"+1": "accepted", "confused": "wrong-usage",
+                                          "-1": "refused"}  # fmt: skip
+
+
+def maybe_acknowledged(comment: Json | None) -> bool:
+    """Whether a comment's reaction rollup holds a reaction Baton acknowledges with (anyone's:
+    the reactions themselves say whose)."""
+    rollup = (comment or {}).get("reactions") or {}
+    return any(int(rollup.get(content) or 0) > 0 for content in ACKNOWLEDGEMENTS)
+
+
+def acknowledgement(reactions: Iterable[Json], app: App | None) -> m.Outcome | None:
+    """Baton's answer to a command comment, from the comment's reactions: the App's own (any
+    bot's while the App is not known), the strongest when there are several."""
+    order = list(ACKNOWLEDGEMENTS)
+    found = [str(r.get("content")) for r in reactions
+             if r.get("content") in ACKNOWLEDGEMENTS and (app or App(None)).wrote(r)]  # fmt: skip
+    return ACKNOWLEDGEMENTS[max(found, key=order.index)] if found else None
+
+
+QUIET = 1.0  # seconds: an accepted action the state already shows, if no rewrite comes
+SETTLE = 5.0  # seconds after Baton's reaction its status comment may take, at most
+
+
+def still_wait(
+    outcome: m.Outcome, action: str, me: str, role: str | None, to: str | None,
+    comment_id: int, state: Json | None, replies: Sequence[str],
+) -> float:  # fmt: skip
+    """How long after Baton's reaction the state read may still be behind. Baton reacts
+    before it rewrites the status comment, and does not rewrite it when nothing visible
+    changes: the state is current once it records the comment, or (refused) once Baton's
+    reply is there; an accepted action it already shows may still get a fresher note or
+    evidence, so a moment more."""
+    if state is not None and handled(state, comment_id):
+        return 0.0
+    if outcome != "accepted":
+        return 0.0 if replies else SETTLE
+    if state is not None and judge(action, me, role, to, comment_id, state):
+        return QUIET
+    return SETTLE
+
+
 def judge(
     action: str, me: str, role: str | None, to: str | None, comment_id: int, state: Json
 ) -> bool:
@@ -328,60 +425,3 @@ def claims_of(state: Json | None) -> list[m.Claim]:
 
 def done_of(state: Json | None) -> list[m.DoneReport]:
     return _done(state)
-
-
-# --- the contract as OpenAPI 3.1 ----------------------------------------------------------
-
-_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-_ANY = ("get", "post", "put", "patch", "delete")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def _template(endpoint: Endpoint) -> tuple[str, list[Json]]:
-    """The OpenAPI path of a normalised `/users/{}` with names from the path as written
-    (`:id`, `<int:id>`, `{id}`, `[id]`), right-aligned (a router prefix is not in `raw_path`)."""
-    segments = endpoint.path.split("/")
-    raw = endpoint.raw_path.split("/") if endpoint.raw_path else []
-    offset = len(segments) - len(raw)
-    params: list[Json] = []
-    used: set[str] = set()
-    for i, seg in enumerate(segments):
-        if seg != "{}":
-            continue
-        written = raw[i - offset] if 0 <= i - offset < len(raw) else ""
-        names = _NAME.findall(written)
-        name = names[-1] if names else f"param{len(params) + 1}"
-        while name in used:
-            name += "_"
-        used.add(name)
-        segments[i] = "{" + name + "}"
-        kind = "integer" if re.search(r"<int:|:int\b|\bint\b", written) else "string"
-        params.append({"name": name, "in": "path", "required": True, "schema": {"type": kind}})
-    return "/".join(segments) or "/", params
-
-
-def openapi_document(endpoints: Sequence[Endpoint], title: str, version: str) -> Json:
-    """The provided endpoints as an OpenAPI 3.1 document (SPEC 6), each operation with its
-    source file and line in `x-baton-source`."""
-    paths: dict[str, Json] = {}
-    templates: dict[str, tuple[str, list[Json]]] = {}
-    for e in sorted(endpoints, key=lambda e: (e.path, e.method, e.file, e.line)):
-        path, params = templates.setdefault(e.path, _template(e))
-        methods = _ANY if e.method == "*" else (e.method.lower(),)
-        item = paths.setdefault(path, {})
-        for method in methods:
-            if method not in _METHODS or method in item:
-                continue
-            operation: Json = {
-                "responses": {"default": {"description": "as the provider answers"}},
-                "x-baton-source": {"file": e.file, "line": e.line, "framework": e.source},
-            }
-            if params:
-                operation["parameters"] = params
-            item[method] = operation
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": title, "version": version},
-        "paths": dict(sorted(paths.items())),
-    }
-

@@ -59,7 +59,8 @@ class AgentGitHub:
         if status == 403:
             return GitHubError(
                 f"No permission to {doing} on {self.repo} (403): the token needs Issues "
-                "read/write (and Contents, Checks read); ask a maintainer for access."
+                "read/write (and Contents, Checks, Pull requests read); ask a maintainer for "
+                "access."
             )
         if status == 404:
             return GitHubError(
@@ -166,6 +167,15 @@ class AgentGitHub:
             )  # fmt: skip
         except GitHubException as exc:
             raise self._explain(exc, f"comment on #{number}") from None
+        return data
+
+    async def reactions(self, comment_id: int) -> list[Json]:
+        """The reactions on an issue comment, each with who reacted (the rollup on the comment
+        only counts them)."""
+        data: list[Json] = await self.get(
+            f"/repos/{self.repo}/issues/comments/{{id}}/reactions{{?per_page}}",
+            "read the reactions on your comment", {"id": comment_id, "per_page": 100},
+        )  # fmt: skip
         return data
 
     async def blob(self, sha: str) -> bytes:

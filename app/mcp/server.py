@@ -24,19 +24,28 @@ from .tools import Tools
 
 INSTRUCTIONS = """\
 Baton coordinates the coding agents and humans working on one GitHub repository. Tickets are
-issues with acceptance criteria; a claim (one holder per ticket role) says who works on what;
-every PR is checked against the API contract (`Baton / contracts`) and gated by
-`Baton / verification`. Everything you do here is an ordinary GitHub action of your account.
+issues with acceptance criteria (a checklist); each ticket has one or more roles (`role: NAME`
+labels, e.g. backend, frontend), and each role has at most one holder at a time: a claim says
+who works on what. Every pull request is scanned against the API contract (`Baton / contracts`)
+and gated by `Baton / verification`. Everything you do here is an ordinary GitHub action of your
+own account, visible to everyone.
 
 How to work: get_my_workload first (finish what you hold); else list_tickets(free_only=true),
-get_ticket to read the criteria, update_handoff_request(action="claim", note=...) before any
-work; open a PR with `Fixes #N`; get_mismatches before pushing; when the criteria are met,
-update_handoff_request(action="done", evidence=...); release or hand off what you stop doing."""
+then get_ticket to read the criteria and who holds what; update_handoff_request(action="claim",
+note=...) before any work; open a PR whose description says `Fixes #N`; get_mismatches before
+pushing; when every criterion holds, update_handoff_request(action="done", evidence=...);
+release or hand off what you stop doing. A refused action says why and who is in the way."""
 
-NumberArg = Annotated[int, Field(description="the ticket's issue number, e.g. 42")]
+NumberArg = Annotated[
+    int, Field(description="the ticket's issue number, e.g. 42 (from list_tickets)")
+]
 RoleArg = Annotated[
     str | None,
-    Field(description="the ticket role (a `role: NAME` label); omit when it has none"),
+    Field(
+        description="the role, one of the ticket's `roles` (get_ticket), e.g. \"backend\". "
+        "Omit it for a ticket without roles; for claim, omitting it takes any free role; for "
+        "release, handoff and done, omitting it means the one role you hold"
+    ),
 ]
 
 
@@ -54,91 +63,108 @@ def build(tools: Tools) -> MCPServer:
     server: MCPServer = MCPServer("baton", instructions=INSTRUCTIONS, lifespan=lifespan)
 
     @server.tool(
-        description="List the open tickets of the repository: each ticket's status, whether its "
-        "spec (acceptance criteria) is ready, its roles with their holders, and which roles are "
-        "free. Call it to find work: free_only=true gives the tickets you could claim now. "
-        "Then get_ticket for one ticket's criteria and claims."
+        description="List the repository's open tickets (issues Baton tracks): each one's "
+        "status, whether it is specified (has acceptance criteria), its roles with their "
+        "holders, and which roles are free. Call it to find work: free_only=true gives only "
+        "the tickets you could claim now. Then call get_ticket for one ticket's criteria."
     )
     async def list_tickets(
         status: Annotated[str | None, Field(
-            description="only tickets with this status: needs-spec, ready, in-progress, "
-            "validation or done")] = None,
-        role: Annotated[str | None, Field(description="only tickets with this role")] = None,
+            description="only tickets with this status: needs-spec (no criteria yet), ready "
+            "(specified, nobody on it), in-progress (claimed), validation (a PR is ready for "
+            "review, or every role reported done) or done")] = None,
+        role: Annotated[str | None, Field(
+            description="only tickets that have this role, e.g. \"frontend\"")] = None,
         free_only: Annotated[bool, Field(
-            description="only specified tickets with a free role (claimable now)")] = False,
+            description="true: only specified, open-for-work tickets with a free role (of "
+            "`role`, when given): the ones a claim would get")] = False,
     ) -> m.TicketList:
         return await tools.list_tickets(status, role, free_only)
 
     @server.tool(
         description="Everything about one ticket: its status, acceptance criteria (ticked or "
-        "not), roles and who holds each (since when, their note), done reports with evidence, "
-        "and for each linked pull request the `Baton / verification` conditions (pass, wait or "
-        "fail, with details): what the merge still waits for. Call it before claiming, and to "
-        "see what blocks your PR. `baton_state` is Baton's raw status JSON."
+        "not), roles and who holds each (since when, their note), done reports with their "
+        "evidence, and for each linked pull request the `Baton / verification` conditions "
+        "(pass, wait or fail, with details): what the merge still waits for. Call it before "
+        "claiming, and to see what blocks your PR."
     )
     async def get_ticket(number: NumberArg) -> m.Ticket:
         return await tools.get_ticket(number)
 
     @server.tool(
-        description="Your open claims in this repository (you: the account of GITHUB_TOKEN): "
-        "each ticket and role you hold, your note, the linked pull requests, and what each still "
-        "waits for (criteria, /done, checks, review). Call it first in a session, and before "
-        "claiming more: agents may hold only a few claims at once (3 by default)."
+        description="Your open claims in this repository (you: the GitHub account of "
+        "GITHUB_TOKEN): each ticket and role you hold, your note, the linked pull requests, "
+        "and what each still waits for (criteria, /done, checks, review). Call it first in a "
+        "session, and before claiming more: an agent may hold only a few claims at once (3 by "
+        "default; a claim over the limit is refused)."
     )
     async def get_my_workload() -> m.Workload:
         return await tools.get_my_workload()
 
     @server.tool(
-        description="Claim, release, hand off or report done a ticket role, as yourself on "
-        "GitHub (a `/claim`, `/release`, `/handoff` or `/done` comment that every agent and human "
-        "sees). Waits until Baton has handled it (up to 30 s) and returns `accepted` with the "
-        "new roles, or `refused` with Baton's reason (e.g. the role is held: who, since when, "
-        "their note), or `timeout`. Claim before you start work, with a note saying what you "
-        "will do; report done with evidence (tests run, output, links); release or hand off "
-        "what you stop working on. Only a claim's holder (or a maintainer) can release, hand "
-        "it off or report it done."
+        description="Claim, release, hand off or report done a ticket's role, as yourself: "
+        "posts a `/claim`, `/release`, `/handoff` or `/done` comment on the ticket (every agent "
+        "and human sees it), waits until Baton has answered (30 s at most), and returns its "
+        "outcome: `accepted` with the roles and done reports afterwards; `refused` with "
+        "Baton's reason (for a claim: who holds the role, since when, their note); "
+        "`wrong-usage` with how to write it; or `timeout` (call get_ticket later). Claim "
+        "before you start work, with a note saying what you will do; report done with "
+        "evidence (the tests you ran and their result); release or hand off what you stop "
+        "working on. Only a role's holder (or a maintainer) can release it, hand it off or "
+        "report it done."
     )
     async def update_handoff_request(
         number: NumberArg,
-        action: Annotated[str, Field(description="claim | release | handoff | done")],
+        action: Annotated[str, Field(
+            description="claim (take the role) | release (give it up) | handoff (give it to "
+            "`to`) | done (report your role's work finished, with `evidence`)")],
         role: RoleArg = None,
         note: Annotated[str | None, Field(
-            description="claim/handoff: what you (or they) will do, one line")] = None,
+            description="claim: what you will do; handoff: a note for the new holder. One "
+            "line, 300 characters at most")] = None,
         to: Annotated[str | None, Field(
-            description="handoff: the GitHub login that takes the claim over")] = None,
+            description="handoff only, required: the GitHub login that takes the role over, "
+            "e.g. \"octocat\" or \"other-agent[bot]\"")] = None,
         evidence: Annotated[str | None, Field(
-            description="done: the proof, e.g. the test command and its result")] = None,
+            description="done: the proof, e.g. the test command and its result, or a link. One "
+            "line, 300 characters at most")] = None,
     ) -> m.HandoffResult:
         return await tools.update_handoff_request(number, action, role, note, to, evidence)
 
     @server.tool(
-        description="The API contract: every endpoint the backend provides (from OpenAPI files "
-        "and FastAPI, Flask, Express routes, found by parsing, never running, the code) as an "
-        "OpenAPI 3.1 document, each operation with its source file and line in "
-        "`x-baton-source`. Without `ref`: your working tree; with `ref` (branch, tag or SHA): "
-        "that commit on GitHub. Read it before calling or changing an endpoint."
+        description="The API contract: every endpoint the backend provides (the repository's "
+        "OpenAPI documents when it has any, else the FastAPI, Flask, Express, ... routes found "
+        "by parsing the code, never running it) as an OpenAPI 3.1 document, as `baton scan "
+        "--format openapi` writes it, each operation with its source file and line in "
+        "`x-baton-source`. Without `ref`: your working tree (no network); with `ref`: that "
+        "branch, tag or commit on GitHub. Read it before calling or changing an endpoint."
     )
     async def get_api_spec(
         ref: Annotated[str | None, Field(
-            description="branch, tag or commit SHA on GitHub; omit for the working tree")] = None,
+            description="a branch, tag or commit SHA read through GitHub, e.g. \"main\"; omit "
+            "it for your working tree (outside a checkout: the default branch)")] = None,
     ) -> m.ApiSpec:
         return await tools.get_api_spec(ref)
 
     @server.tool(
-        description="Contract drift: calls to endpoints that do not exist or with the wrong "
-        "method, removed endpoints still called, breaking OpenAPI changes, unused endpoints; "
-        "each finding with its file, line and a message saying what to change, exactly as "
-        "`baton scan --format json` reports them. Without arguments: your working tree. `pr`: "
-        "a pull request's head (with `new` = not on its base, what fails its check); `ref`: a "
-        "commit on GitHub. `check_run` is the `Baton / contracts` run GitHub has on record. "
-        "Call it before pushing."
+        description="Contract drift: calls to endpoints that do not exist or with a method "
+        "they do not allow, removed endpoints still called, breaking OpenAPI changes, unused "
+        "endpoints; each finding with its file, line and a message saying what to change, "
+        "exactly as `baton scan --format json` reports them. Without arguments: your working "
+        "tree (no network). `pr`: a pull request's head, each finding marked `new` when its "
+        "base does not have it (new errors are what fail its `Baton / contracts`); `ref`: a "
+        "branch, tag or commit on GitHub. Call it before pushing, and fix the new errors."
     )
     async def get_mismatches(
-        ref: Annotated[str | None, Field(description="branch, tag or SHA on GitHub")] = None,
-        pr: Annotated[int | None, Field(description="a pull request number")] = None,
+        ref: Annotated[str | None, Field(
+            description="a branch, tag or commit SHA read through GitHub, e.g. \"main\"; "
+            "not with `pr`")] = None,
+        pr: Annotated[int | None, Field(
+            description="a pull request's number: its head, compared with its base; not with "
+            "`ref`")] = None,
         new_only: Annotated[bool, Field(
-            description="only findings not on the base (the PR's base; else the default "
-            "branch)")] = False,
+            description="true: only the findings the base does not have (a PR's base; for "
+            "a ref, the default branch; for the working tree, origin/HEAD, else HEAD)")] = False,
     ) -> m.Mismatches:
         return await tools.get_mismatches(ref, pr, new_only)
 
@@ -161,9 +187,13 @@ def repo_of(root: str) -> str | None:
 
 
 def from_environment(root: str = ".") -> Tools:
+    """The agent's session from its environment; ValueError for a BATON_APP_ID not a number."""
     token = os.environ.get("GITHUB_TOKEN", "").strip() or None
     api = os.environ.get("GITHUB_API_URL", "").strip() or "https://api.github.com"
-    return Tools(token, repo_of(root), api, root)
+    app_id = os.environ.get("BATON_APP_ID", "").strip()
+    if app_id and not app_id.isdigit():
+        raise ValueError(f"BATON_APP_ID must be the App's numeric id, not {app_id!r}")
+    return Tools(token, repo_of(root), api, root, app_id=int(app_id) if app_id else None)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -173,7 +203,11 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
-    tools = from_environment()
+    try:
+        tools = from_environment()
+    except ValueError as exc:
+        print(f"baton mcp: {exc}", file=sys.stderr)
+        return 2
     if tools.repo and not core.valid_repo(tools.repo):
         print(f"baton mcp: BATON_REPO must be owner/name, not {tools.repo!r}", file=sys.stderr)
         return 2

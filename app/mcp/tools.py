@@ -17,7 +17,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from app.checks.report import CONTRACTS_CHECK
 from app.checks.verification import VERIFICATION_CHECK
 from app.config import CONFIG_PATH, MAX_CONFIG_BYTES, ContractsConfig, RepoConfig, parse_config
-from app.contracts import render, scan, scan_pair, select_paths
+from app.contracts import openapi_export, render, scan, scan_pair, select_paths
 from app.contracts.engine import MAX_FILE_BYTES, MAX_SPEC_BYTES
 from app.contracts.gitread import GitError, read_commit, read_worktree
 from app.contracts.model import Finding, ScanResult
@@ -35,6 +35,7 @@ WAIT_SECONDS = 30.0  # how long update_handoff_request waits for the App
 POLL_SECONDS = 0.25  # between two (conditional, so free when nothing changed) reads
 MAX_STATES = 20  # status comments one listing reads
 MAX_GATES = 5  # linked PRs whose verification get_ticket reads
+LEARN_FROM = 3  # open issues whose status comment may tell Baton's App
 FETCHES = 8  # concurrent blob requests
 NO_TOKEN = (
     "GITHUB_TOKEN is not set: start `baton mcp` with GITHUB_TOKEN set to the agent's own GitHub "
@@ -44,6 +45,13 @@ NO_REPO = (
     "Which repository? Set BATON_REPO=owner/name, or start `baton mcp` inside a checkout whose "
     "`origin` remote is on GitHub."
 )
+UNEXPLAINED: dict[m.Outcome, str] = {
+    "refused": "Baton refused your command (a 👎 on it) without a reply: call get_ticket to see "
+    "who holds what.",
+    "wrong-usage": "Baton could not apply your command as written (a 😕 on it): check the role "
+    "against get_ticket's roles.",
+    "accepted": "", "timeout": "",
+}  # fmt: skip
 
 
 def _fail(exc: Exception) -> ToolError:
@@ -63,11 +71,14 @@ class Tools:
         wait: float = WAIT_SECONDS,
         poll: float = POLL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        app_id: int | None = None,
     ) -> None:
         self.token, self.repo, self.api_url, self.root = token, repo, api_url, root
         self.wait, self.poll, self.clock = wait, poll, clock
         self._session: aiohttp.ClientSession | None = None
         self._gh: AgentGitHub | None = None
+        # Baton's App: `BATON_APP_ID`, else (and its bot) as a status comment shows it
+        self.app = core.App(None, app_id) if app_id is not None else None
 
     async def open(self) -> None:
         """One HTTP session for the whole MCP session; the agent's login is learnt up front."""
@@ -93,12 +104,39 @@ class Tools:
         return self._gh
 
     # --- shared reads -----------------------------------------------------------------
-    async def _state(self, issue: Json) -> Json | None:
-        """The status comment's JSON; an issue without comments has none (no request)."""
+    def _learn(self, status: Json) -> None:
+        """Baton's App, completed from a status comment it wrote."""
+        self.app = core.app_of(status, self.app)
+
+    async def _status(self, issue: Json) -> Json | None:
+        """The status comment; an issue without comments has none (no request)."""
         if not issue.get("comments"):
             return None
-        found = await self.gh().find_comment(int(issue["number"]), core.is_status_comment)
+        found = await self.gh().find_comment(
+            int(issue["number"]), lambda c: core.is_status_comment(c, self.app)
+        )
+        if found is not None:
+            self._learn(found)
+        return found
+
+    async def _state(self, issue: Json) -> Json | None:
+        """The status comment's JSON, None before Baton wrote one."""
+        found = await self._status(issue)
         return core.state_of(found.get("body")) if found else None
+
+    async def _baton(self) -> core.App | None:
+        """Baton's App, learnt from the first status comment at hand: the App's id is no
+        setting the agent needs (`BATON_APP_ID` only where no open ticket has a status
+        comment). None while neither tells."""
+        if self.app is None:
+            gh = self.gh()
+            url = f"/repos/{gh.repo}/issues{{?state,per_page}}"  # list_tickets' URL: a 304
+            issues = await gh.get(url, "list the issues", {"state": "open", "per_page": 100})
+            candidates = [i for i in issues if i.get("comments") and "pull_request" not in i]
+            for issue in candidates[:LEARN_FROM]:
+                if await self._status(issue) is not None:
+                    break
+        return self.app
 
     async def _ticket(self, number: int) -> tuple[Json, RepoConfig]:
         gh = self.gh()
@@ -126,12 +164,18 @@ class Tools:
         return core.gate_of(run) if run else None
 
     async def _run(self, ref: str, name: str) -> Json | None:
+        """Baton's newest run of `name` on `ref`: asked of GitHub by the App's id, and checked
+        again here (by id, else slug), never picked by name alone."""
+        app = await self._baton()
+        if app is None:
+            return None
         gh = self.gh()
-        url = f"/repos/{gh.repo}/commits/{{ref}}/check-runs{{?check_name,per_page}}"
-        data = await gh.get(url, f"read the check runs of {ref}",
-                            {"ref": ref, "check_name": name, "per_page": 100})  # fmt: skip
-        runs = [r for r in data.get("check_runs") or [] if r.get("name") == name]
-        return max(runs, key=lambda r: int(r.get("id") or 0), default=None)
+        query: dict[str, Any] = {"ref": ref, "check_name": name, "per_page": 100}
+        if app.id is not None:
+            query["app_id"] = app.id
+        url = f"/repos/{gh.repo}/commits/{{ref}}/check-runs{{?check_name,app_id,per_page}}"
+        data = await gh.get(url, f"read the check runs of {ref}", query)
+        return core.latest_run(data.get("check_runs") or [], name, app)
 
     # --- list_tickets -----------------------------------------------------------------
     async def list_tickets(
@@ -232,47 +276,69 @@ class Tools:
             role = core.resolve_role(role, issue)
             body = core.command(action, role, note, to, evidence)
             me = await gh.login()
+            status = await self._status(issue)  # the state before, and who Baton's App is
             posted = await gh.comment(number, body)
         except (core.Refusal, GitHubError) as exc:
             raise _fail(exc) from None
         cid, since = int(posted["id"]), core.second_before(str(posted.get("created_at") or ""))
+        before = core.state_of(status.get("body")) if status else None
         start = self.clock()
-        state: Json | None = None
-        comments: list[Json] = []
+        outcome: m.Outcome | None = None
+        answered = start
         while True:
             try:
+                # Replies, an edited status comment and our comment (its reaction rollup):
+                # one conditional listing, a free 304 while nothing changed.
                 comments = await gh.comments(number, since=since or None)
+                found = core.status_comment(comments, self.app)
+                if found is not None:
+                    self._learn(found)
+                state = core.state_of(found.get("body")) if found else before
+                mine = next((c for c in comments if c.get("id") == cid), None)
+                if outcome is None and core.maybe_acknowledged(mine):
+                    outcome = core.acknowledgement(await gh.reactions(cid), self.app)
+                    answered = self.clock()
             except GitHubError as exc:
                 raise _fail(exc) from None
-            found = core.status_comment(comments)
-            state = core.state_of(found.get("body")) if found else None
-            if state is not None and core.handled(state, cid):
+            replies = core.replies(comments, me, cid, self.app.bot if self.app else None)
+            now = self.clock()
+            if outcome is not None and (
+                now - answered >= core.still_wait(outcome, action, me, role, to, cid, state,
+                                                  replies)
+                or now - start >= self.wait
+            ):  # fmt: skip
                 break
-            if self.clock() - start >= self.wait:
+            if outcome is None and now - start >= self.wait:
                 return m.HandoffResult(
                     outcome="timeout", action=action, ticket=number, role=role,
-                    reason=f"Baton had not handled your comment after {self.wait:.0f} s (is the "
-                    "App installed and running?). It may still: call get_ticket later.",
+                    reason=f"Baton had not answered your comment after {self.wait:.0f} s (no "
+                    "reaction on it yet: is the App installed and running?). It may still: "
+                    "call get_ticket in a minute to see whether it took.",
                     comment_url=str(posted.get("html_url")), waited_seconds=self.wait,
                     status=None, roles=[], done=[],
                 )  # fmt: skip
             await asyncio.sleep(self.poll)
-        accepted = core.judge(action, me, role, to, cid, state)
-        bot = ((found or {}).get("user") or {}).get("login")
-        reasons = [] if accepted else core.replies(comments, me, cid, bot)
+        state = state or {}
         reason = None
-        if not accepted:
-            reason = reasons[0] if reasons else "Baton handled your comment but did not record it."
+        if outcome != "accepted":
+            reason = replies[0] if replies else UNEXPLAINED[outcome]
         return m.HandoffResult(
-            outcome="accepted" if accepted else "refused", action=action, ticket=number,
-            role=role, reason=reason,
-            held_by=core.held_by(state, role, me) if action == "claim" and not accepted else None,
+            outcome=outcome, action=action, ticket=number, role=role, reason=reason,
+            held_by=core.held_by(state, role, me) if action == "claim" and reason else None,
             comment_url=str(posted.get("html_url")), waited_seconds=round(self.clock() - start, 2),
-            status=state.get("status"), roles=core.roles_view(issue, state),
+            status=state.get("status"), roles=core.roles_view(issue, state or None),
             done=core.done_of(state),
         )  # fmt: skip
 
     # --- the contract: files, scan ----------------------------------------------------
+    def _unread(self, exc: Exception) -> ToolError:
+        if isinstance(exc, OSError):
+            return ToolError(
+                f"Cannot read the working tree at {os.path.abspath(self.root)} ({exc}): start "
+                "`baton mcp` in the repository's checkout, or pass `ref` to read GitHub."
+            )
+        return _fail(exc)
+
     def _local(self) -> bool:
         return os.path.exists(os.path.join(self.root, ".git"))  # a worktree's is a file
 
@@ -335,10 +401,9 @@ class Tools:
                 files, _, cc = await self._files_at(ref)
                 source, commit = ref, None
         except (GitHubError, OSError) as exc:
-            raise _fail(exc) from None
+            raise self._unread(exc) from None
         result = await asyncio.to_thread(scan, files, cc)
-        title = f"{self.repo or os.path.basename(os.path.abspath(self.root))}: provided endpoints"
-        document = core.openapi_document(result.endpoints, title, source)
+        document = openapi_export(result)  # as `baton scan --format openapi` writes it
         return m.ApiSpec(source=source, commit=commit, endpoints=len(result.endpoints),
                          document=document)  # fmt: skip
 
@@ -378,7 +443,7 @@ class Tools:
                     base, base_label = await asyncio.to_thread(self._local_base, cc)
                 source, commit = "working tree", None
         except (GitHubError, OSError) as exc:
-            raise _fail(exc) from None
+            raise self._unread(exc) from None
         result, base_result = await asyncio.to_thread(_scan, files, cc, base)
         result.findings = sorted([*notices, *result.findings],
                                  key=lambda f: (f.path, f.line, f.code))  # fmt: skip

@@ -46,6 +46,12 @@ class Person:
         r = self.sandbox.world.repos[repo]
         self.sandbox.actions.edit_comment(r, r.comments[comment_id], self.user, body)
 
+    def react(self, repo: str, comment_id: int, content: str) -> None:
+        """React on a comment (GitHub sends no webhook for it)."""
+        reactions = self.sandbox.world.repos[repo].comments[comment_id].reactions
+        if not any(r[1:] == (self.login, content) for r in reactions):
+            reactions.append((self.sandbox.world.next_id(), self.login, content))
+
     def close(self, repo: str, number: int, reason: str = "completed") -> None:
         r, issue = self._repo_issue(repo, number)
         self.sandbox.actions.close(r, issue, self.user, reason)

@@ -71,6 +71,7 @@ class Rest:
             ("GET", r + "/issues/{number:\\d+}/comments", self.list_comments),
             ("POST", r + "/issues/{number:\\d+}/comments", self.create_comment),
             ("PATCH", r + "/issues/comments/{id:\\d+}", self.update_comment),
+            ("GET", r + "/issues/comments/{id:\\d+}/reactions", self.list_reactions),
             ("POST", r + "/issues/comments/{id:\\d+}/reactions", self.react),
             ("GET", r + "/issues/{number:\\d+}/events", self.list_events),
             ("POST", r + "/issues/{number:\\d+}/labels", self.add_labels),
@@ -287,21 +288,33 @@ class Rest:
         content = (await self.body(request)).get("content")
         if content not in REACTIONS:
             raise Invalid("content")
-        found = [r for r in comment.reactions if r[1:] == (self.bot.login, content)]
+        actor = self.actor(request)
+        found = [r for r in comment.reactions if r[1:] == (actor.login, content)]
         status = 200 if found else 201
         if not found:
-            found = [(self.world.next_id(), self.bot.login, content)]
+            found = [(self.world.next_id(), actor.login, content)]
             comment.reactions.append(found[0])
-        return web.json_response(
-            {
-                "id": found[0][0],
-                "node_id": f"REA_{found[0][0]}",
-                "user": self.render.user(self.bot),
-                "content": content,
-                "created_at": self.world.clock.iso(),
-            },
-            status=status,
-        )
+        return web.json_response(self._reaction(found[0]), status=status)
+
+    def _reaction(self, reaction: tuple[int, str, str]) -> dict[str, Any]:
+        rid, login, content = reaction
+        return {
+            "id": rid,
+            "node_id": f"REA_{rid}",
+            "user": self.render.user(self.world.users.get(login, self.bot)),
+            "content": content,
+            "created_at": self.world.clock.iso(),
+        }
+
+    async def list_reactions(self, request: web.Request) -> web.Response:
+        """Who reacted how on a comment (the comment's rollup only counts), oldest first."""
+        repo = self.repo(request)
+        comment = repo.comments.get(int(request.match_info["id"]))
+        if comment is None:
+            raise NotFound("comment")
+        wanted = request.query.get("content")
+        items = [self._reaction(r) for r in comment.reactions if wanted in (None, r[2])]
+        return paginate(request, items)
 
     async def list_events(self, request: web.Request) -> web.Response:
         repo = self.repo(request)
@@ -403,10 +416,13 @@ class Rest:
         ref = request.match_info["ref"]
         sha = repo.branches.get(ref, ref)
         name = request.query.get("check_name")
+        app_id = request.query.get("app_id")
         runs = [
             r
             for r in sorted(repo.check_runs.values(), key=lambda r: -r.id)
-            if r.head_sha == sha and (name is None or r.name == name)
+            if r.head_sha == sha
+            and (name is None or r.name == name)
+            and (app_id is None or str(r.app_id) == app_id)
         ]
         if request.query.get("filter", "latest") == "latest":  # the newest per app and name
             newest: dict[tuple[int, str], CheckRun] = {}
