@@ -85,6 +85,8 @@ def describe(r: Request, sandbox: SandboxServer) -> str | None:
         return f"comments on #{m[1]}: {first[:110]}"
     if re.fullmatch(r"/issues/comments/\d+", path):
         return "updates the status comment"
+    if re.fullmatch(r"/issues/comments/\d+/reactions", path):
+        return f"reacts {body.get('content')} to the command (acknowledged)"
     if m := re.fullmatch(r"/issues/(\d+)", path):
         return f"sets #{m[1]} {', '.join(f'{k}={v}' for k, v in body.items())}"
     if path == "/labels":

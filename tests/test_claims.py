@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -15,10 +16,14 @@ from app.tickets.claims import (
     Claim,
     Request,
     WorkItem,
+    activity_step,
     current_runs,
+    may_act,
     resolve,
     staleness,
 )
+from app.tickets.plan import Inputs, plan
+from app.tickets.status_comment import parse
 from tests.test_tickets import AGENT, ALICE, APP, BOB, MAINT, T0, World, at, world
 
 CAROL = Actor("carol")
@@ -165,10 +170,11 @@ def test_stale_warning_once_then_release() -> None:
     w.assign(BOB, when=T0)
     w.run(T0)
     p = w.run(T0 + timedelta(hours=25))
-    assert len(p.comments) == 1 and "released at" in p.comments[0]
+    assert len(p.comments) == 1 and "released in 23 hours" in p.comments[0]
+    assert "no activity for 1 day" in p.comments[0]
     assert w.plan(T0 + timedelta(hours=30)).comments == ()  # warned once
     p = w.run(T0 + timedelta(hours=49))
-    assert p.remove_assignees == ("bob",) and "released" in p.comments[0]
+    assert p.remove_assignees == ("bob",) and "Released" in p.comments[0]
     assert w.holders == {} and w.status == ["status: ready"]
     assert w.settled(T0 + timedelta(hours=50))
 
@@ -184,6 +190,21 @@ def test_activity_postpones_staleness_and_rearms_the_warning() -> None:
     assert w.plan(T0 + timedelta(hours=49)).remove_assignees == ()
     p = w.plan(T0 + timedelta(hours=55))
     assert len(p.comments) == 1 and "no activity" in p.comments[0]
+
+
+def test_activity_is_written_down_only_once_it_moves_a_step() -> None:
+    """A holder's every comment does not edit the status comment for hidden JSON alone."""
+    assert activity_step(ClaimsConfig()) == timedelta(hours=1)
+    assert activity_step(ClaimsConfig(stale_after=48)) == timedelta(seconds=2)
+    w = world()
+    w.run(T0)
+    w.assign(BOB, when=T0)
+    w.run(T0)
+    soon = T0 + timedelta(minutes=59)
+    assert w.plan(soon, activity={"bob": soon}).status_comment is None
+    later = T0 + timedelta(minutes=61)
+    w.run(later, activity={"bob": later})
+    assert parse(w.body).claims[0].activity_at == later  # type: ignore[union-attr]
 
 
 def test_staleness_rules_and_zero_switches_off() -> None:
@@ -332,12 +353,10 @@ def test_a_role_reported_done_is_not_released_for_idleness() -> None:
 
 
 def test_a_plan_that_needs_lookups_does_nothing_else() -> None:
-    from app.tickets.plan import plan
-
     w = world()
     w.run(T0)
     w.ticket = replace(w.ticket, state="closed", state_reason="completed", closed_by=BOB)
-    p = plan(w.ticket, w.config, at(1), status_body=w.body, events=w.events, app_login=APP.login)
+    p = plan(Inputs(w.ticket, w.config, at(1), APP.login, status_body=w.body, events=w.events))
     assert p.needs.permissions == {"bob"} and p.empty and p.state is None
 
 
@@ -361,9 +380,60 @@ def test_released_command_claims_are_kept_as_bounded_history() -> None:
     for i in range(25):
         w.run(at(2 * i + 1), f"/claim -- round {i}", by=BOB)
         w.run(at(2 * i + 2), "/release", by=BOB)
-    from app.tickets.status_comment import parse
 
     state = parse(w.body)
     assert state is not None and state.claims == () and len(state.history) == 20
     assert state.history[-1].note == "round 24" and state.history[-1].ended_at == at(50)
     assert w.settled(at(60))
+
+
+# --- one authority rule (SPEC 5, #9.1) --------------------------------------------------------
+
+
+def test_may_act_the_holder_or_a_human_writer_never_an_agent_on_anothers_claim() -> None:
+    asked: list[str] = []
+
+    def writer(answer: bool) -> Callable[[], bool]:
+        return lambda: asked.append("looked up") or answer
+
+    assert may_act("Ada", "ada", agent=True, writer=writer(False))  # its holder, any case
+    assert may_act("maya", "ada", agent=False, writer=writer(True))
+    assert not may_act("bolt[bot]", "ada", agent=True, writer=writer(True))  # even with write
+    assert not may_act("eve", "ada", agent=False, writer=writer(False))
+    assert may_act("maya", None, agent=False, writer=writer(True))  # a free role: a writer
+    assert not may_act("bolt[bot]", None, agent=True, writer=writer(True))
+    assert len(asked) == 3  # never looked up for the holder or an agent
+
+
+def test_every_path_refuses_an_agent_on_anothers_claim() -> None:
+    """/release, /handoff, /done by an agent with write permission, and its unassignment of
+    the holder: the claim stays, and the agent is told (a -1 on its commands)."""
+    w = team(labels=("role: api", "role: ui"))
+    w.permissions["coder[bot]"] = "write"
+    w.run(T0)
+    w.run(at(1), "/claim api -- mine", by=BOB)
+    for minute, text in enumerate(("/release api", "/handoff @coder[bot] api", "/done api"), 2):
+        p = w.run(at(minute), text, by=AGENT)
+        assert p.reactions == ((w.comment_ids, "-1"),) and "only its holder" in p.comments[0]
+        assert w.holders == {"api": "bob"} and parse(w.body).done == ()  # type: ignore[union-attr]
+    w.unassign(BOB, by=AGENT, when=at(6))
+    p = w.run(at(6))
+    assert p.add_assignees == ("bob",) and w.holders == {"api": "bob"}
+    assert "@coder[bot]" in p.comments[0] and w.settled(at(7))
+    w.unassign(BOB, by=MAINT, when=at(8))  # a human writer may
+    w.run(at(8))
+    assert w.holders == {} and w.settled(at(9))
+
+
+def test_one_stale_comment_names_every_role() -> None:
+    w = team(labels=("role: api", "role: ui"))
+    w.run(T0)
+    w.assign(BOB, when=T0)
+    w.assign(ALICE, when=T0)
+    w.run(T0)
+    p = w.run(T0 + timedelta(hours=25))
+    [comment] = p.comments
+    assert "@bob" in comment and "@alice" in comment and "`api`" in comment and "`ui`" in comment
+    p = w.run(T0 + timedelta(hours=49))
+    [comment] = p.comments
+    assert comment.startswith("Released") and comment.count("\n- ") == 2

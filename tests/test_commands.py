@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -49,7 +51,9 @@ def test_parse_each_command_shape() -> None:
 def test_parse_ignores_code_quotes_prose_and_mid_line() -> None:
     body = (
         "```\n/claim\n```\n~~~~\n/claim\n~~~\nstill code\n~~~~\n> /claim\n  > /release\n"
-        "see /claim here\n/usr/bin/env is fine\n    /claim (indented code)\n/done"
+        "see /claim here\n/usr/bin/env is fine\n\n    /claim (indented code)\n\n/done\n"
+        "<!--\n/claim\n-->\ntext <!--\n/release\n--> and `inline\n/claim\n` code\n"
+        "/lgtm\n/cc @someone\n/help\n"
     )
     assert [c.name for c in parse_commands(body)] == ["done"]
     assert parse_commands(None) == [] and parse_commands("") == []
@@ -59,8 +63,7 @@ def test_parse_errors_and_unknown_commands() -> None:
     assert parse_commands("/handoff ui")[0].error is not None
     assert parse_commands("/handoff @bad!login")[0].error is not None
     assert parse_commands("/workload bob")[0].error is not None
-    unknown = parse_commands("/assign me")[0]
-    assert unknown.name == "assign" and not unknown.known
+    assert parse_commands("/assign me\n/lgtm\n/cc @x") == []  # other bots' commands
 
 
 def test_parse_is_bounded() -> None:
@@ -126,10 +129,14 @@ def test_claim_taken_role_is_refused_with_holder_and_note() -> None:
 def test_unknown_command_or_role_gives_usage_and_changes_nothing() -> None:
     w = world(labels=("role: api",))
     w.run(T0)
-    for text in ("/assign me", "/claim backend", "/handoff nobody"):
+    for text in ("/assign me", "/lgtm", "/cc @maint", "/help"):
+        assert w.plan(at(1), text).empty  # not Baton's: ignored silently
+    for text, usage in (("/claim backend", "/claim [ROLE]"), ("/handoff nobody", "/handoff @")):
         p = w.plan(at(1), text)
         assert p.add_assignees == () and only_recorded(w, p)
-        assert len(p.comments) == 1 and "/claim [ROLE]" in p.comments[0]
+        assert len(p.comments) == 1 and usage in p.comments[0]
+        assert "/release" not in p.comments[0]  # that command's usage only
+        assert p.reactions == ((w.comment_ids, "confused"),)
     assert "`api`" in w.plan(at(1), "/claim backend").comments[0]
 
 
@@ -265,9 +272,11 @@ def test_any_command_sequence_settles_with_one_status_label(roles, comments) -> 
         assert len(w.status) == 1
         assigned = {a.login for a in w.ticket.assignees}
         assert assigned == set(w.holders.values())
-        # A redelivery of the same comment (a retry) changes and says nothing.
+        # A redelivery of the same comment (a retry) changes and says nothing; at most it
+        # reacts again as before (GitHub keeps one reaction per person and content).
         again = w.plan(at(minute), "\n".join(lines), by=actor, comment_id=w.comment_ids)
-        assert again.empty
+        assert replace(again, reactions=()).empty
+        assert set(again.reactions) <= {(w.comment_ids, "+1"), (w.comment_ids, "-1")}
 
 
 def test_commands_on_a_closed_ticket_are_answered_not_applied() -> None:
@@ -291,7 +300,7 @@ def test_a_redelivered_command_comment_is_not_answered_again() -> None:
     w = world(permissions={"bob": "write"})
     w.run(T0)
     w.run(at(1), "/claim", by=AGENT)
-    for minute, text in enumerate(("/claim", "/workload", "/nope", "/claim\n/workload"), 2):
+    for minute, text in enumerate(("/claim", "/workload", "/claim nope", "/claim\n/workload"), 2):
         first = w.run(at(minute), text, by=BOB)
         assert first.comments and first.status_comment
         retried = w.plan(at(minute), text, by=BOB, comment_id=w.comment_ids)
@@ -301,3 +310,40 @@ def test_a_redelivered_command_comment_is_not_answered_again() -> None:
     w.run(at(9))
     assert w.run(at(10), "/claim", by=BOB).comments
     assert w.plan(at(10), "/claim", by=BOB, comment_id=w.comment_ids).empty
+
+
+# --- mentions stay at the parties (SPEC 5, #9.2) ------------------------------------------
+
+
+MENTION = re.compile(r"(?<![\w`])@([A-Za-z0-9][A-Za-z0-9-]*(?:\[bot\])?)")
+
+
+def mentioned(text: str) -> set[str]:
+    """`@login` outside code spans, as GitHub would notify."""
+    prose = re.sub(r"(`+).*?\1", "", text)
+    return {m.lower() for m in MENTION.findall(prose)}
+
+
+@pytest.mark.parametrize(
+    ("text", "by", "parties"),
+    [
+        ("/claim api`x @m1 @m2 -- @m3", CAROL, {"carol"}),
+        ("/claim ui -- @m1 @m2 <!-- x", CAROL, {"carol", "bob"}),  # held by bob: told
+        ("/workload @maint", CAROL, {"carol"}),
+        ("/workload", BOB, {"bob"}),
+        ("/release ui", CAROL, {"carol"}),
+        ("/handoff @m1 ui -- @m2 @m3", CAROL, {"carol"}),
+        ("/handoff @dan ui -- @m2 @m3", MAINT, {"maint", "bob", "dan"}),
+        ("/done ui -- @m1 @m2", BOB, {"bob"}),
+        ("/done api -- @m1 @m2", AGENT, {"coder[bot]"}),
+    ],
+)
+def test_each_command_mentions_only_its_parties(text: str, by: Actor, parties: set[str]) -> None:
+    w = world(labels=("role: api", "role: ui"), author=CAROL, permissions={"maint": "write"})
+    w.run(T0)
+    w.run(at(1), "/claim ui -- @m9 mine", by=BOB)
+    p = w.run(at(2), text, by=by, pr=7)
+    assert p.comments or p.reactions
+    for reply in p.comments:
+        assert mentioned(reply) <= parties, reply
+    assert sum(len(mentioned(r)) for r in p.comments) <= 2 * len(parties)

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
 from pathlib import Path
 
 import jwt
 import pytest
 
-from app.config import DEFAULT, parse_config, parse_duration
+from app.config import (
+    _SCHEMA,
+    DEFAULT,
+    ClaimsConfig,
+    ContractsConfig,
+    TicketsConfig,
+    VerificationConfig,
+    parse_config,
+    parse_duration,
+)
 from app.sandbox.server import _key_pair
 from app.service.github import app_jwt, rate_limit_wait
 from app.service.settings import Settings, SettingsError, load_settings
@@ -141,3 +151,83 @@ def test_a_key_that_only_looks_like_pem_is_refused_at_start() -> None:
     with pytest.raises(SettingsError) as err:
         load_settings({"APP_ID": "3", "WEBHOOK_SECRET": "s", "PRIVATE_KEY": fake}, None)
     assert err.value.problems == ["PRIVATE_KEY: not a PEM private key"]
+
+
+# --- per-key defaults and bounds (SPEC 8, #9.5, #13) -----------------------------------------
+
+
+def test_one_invalid_key_keeps_its_default_and_every_other_key_applies() -> None:
+    config = parse_config(
+        "tickets: {label: ticket}\n"
+        "claims:\n  max_per_agent: lots\n  stale_after: 2h\n"
+        "verification: {required_approvals: 2, exempt_authors: ['dependabot[bot]']}\n"
+        "colour: blue\n"
+    )
+    assert config.tickets.label == "ticket"  # a typo elsewhere does not turn the label off
+    assert config.claims.max_per_agent == DEFAULT.claims.max_per_agent
+    assert config.claims.stale_after == 7200
+    assert config.verification.required_approvals == 2
+    assert config.verification.exempt_authors == ("dependabot[bot]",)
+    assert [(p.line, p.message.split()[0]) for p in config.problems] == [
+        (3, "claims.max_per_agent"), (6, "unknown"),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "value",
+    [".inf", "-.inf", ".nan", "99999999999999d", "366d", "0", "0s", "-5", "1e400", "0.5s"],
+)
+def test_durations_out_of_bounds_are_config_errors(value: str) -> None:
+    config = parse_config(f"claims:\n  release_after: {value}\n")
+    assert config.claims.release_after == DEFAULT.claims.release_after
+    [problem] = config.problems
+    assert problem.line == 2 and "release_after" in problem.message
+
+
+def test_durations_at_the_bounds() -> None:
+    assert parse_duration("1s") == 1 and parse_duration("365d") == 365 * 86400
+    assert parse_duration("52w") == 52 * 604800
+    for bad in (float("inf"), float("nan"), 0, 10**30, True, "1y"):
+        with pytest.raises(ValueError):
+            parse_duration(bad)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("claims.max_per_agent", "-1"), ("claims.max_per_agent", "10000000000000"),
+        ("claims.max_per_agent", "true"), ("verification.required_approvals", "11"),
+        ("verification.required_approvals", "-1"), ("verification.exempt_labels", "{a: 1}"),
+        ("tickets.criteria_heading", "''"), ("tickets.label", "[a]"),
+    ],
+)  # fmt: skip
+def test_numbers_and_strings_are_bounded(key: str, value: str) -> None:
+    section, name = key.split(".")
+    config = parse_config(f"{section}:\n  {name}: {value}\n")
+    assert getattr(getattr(config, section), name) == getattr(getattr(DEFAULT, section), name)
+    assert [p.line for p in config.problems] == [2]
+
+
+def test_a_bad_glob_is_a_config_error_with_its_line() -> None:
+    config = parse_config(
+        "contracts:\n  base_path: /api\n  provider: ['src/[z-a]*.js']\n  consumer: [web/**]\n"
+    )
+    assert config.contracts.provider == DEFAULT.contracts.provider
+    assert config.contracts.consumer == ("web/**",) and config.contracts.base_path == "/api"
+    [problem] = config.problems
+    assert problem.line == 3 and "src/[z-a]*.js" in str(problem)
+
+
+def test_a_file_that_is_not_yaml_gives_all_defaults() -> None:
+    for text in ("tickets: [1, 2\n", "\t\x00: :\n", b"\xff\xfe garbage"):
+        config = parse_config(text)
+        assert replace(config, problems=()) == DEFAULT and config.problems
+
+
+def test_every_section_key_has_a_converter() -> None:
+    sections = {
+        "tickets": TicketsConfig, "claims": ClaimsConfig,
+        "contracts": ContractsConfig, "verification": VerificationConfig,
+    }  # fmt: skip
+    for name, cls in sections.items():
+        assert set(_SCHEMA[name]) == {f.name for f in fields(cls)}

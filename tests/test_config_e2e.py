@@ -6,10 +6,17 @@ from pathlib import Path
 
 from app.checks.report import CONTRACTS_CHECK
 from app.checks.verification import VERIFICATION_CHECK
+from app.service.server import DISPATCHER, STORE
 from tests.conftest import REPO, Stack, running_stack
+from tests.contracts.helpers import run_scan
 from tests.octokit import validate_webhook
 
 BAD = b"claims:\n  max_per_agent: many\n"
+
+
+def repo_comments(stack: Stack, number: int) -> list:  # type: ignore[type-arg]
+    comments = stack.sandbox.world.repos[REPO].comments.values()
+    return [c for c in comments if c.issue_number == number]
 
 
 def labels(stack: Stack, number: int) -> list[str]:
@@ -101,3 +108,36 @@ async def test_a_push_to_the_default_branch_refreshes_the_config(tmp_path: Path)
         now = ann.open_issue(REPO, "Now a ticket", "every issue is a ticket now")
         await stack.settle()
         assert labels(stack, now) == ["status: needs-spec"]
+
+
+def test_a_bad_glob_stops_baton_scan_with_its_line_not_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github" / "baton.yml").write_text(
+        "contracts:\n  provider: ['src/[z-a]*.js']\n"
+    )
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.js").write_text("app.get('/x', h)\n")
+    done = run_scan("scan", str(tmp_path))
+    assert done.returncode == 2, done.stderr  # a usage/config error, not "findings" (1)
+    assert "Traceback" not in done.stderr
+    assert "line 2" in done.stderr and "src/[z-a]*.js" in done.stderr
+
+
+async def test_one_bad_key_does_not_turn_the_ticket_label_off(tmp_path: Path) -> None:
+    config = b"tickets:\n  label: ticket\nclaims:\n  release_after: .inf\n"
+    async with running_stack(tmp_path, files={".github/baton.yml": config}) as stack:
+        ann = stack.sandbox.person("ann")
+        plain = ann.open_issue(REPO, "Not a ticket", "no label, so Baton leaves it alone")
+        ticket = ann.open_issue(REPO, "A ticket", "no criteria yet", labels=["ticket"])
+        await stack.settle()
+        assert labels(stack, plain) == []
+        assert "status: needs-spec" in labels(stack, ticket)
+        # Stale checks run with the default release_after (it overflowed before, #9.5).
+        ann.edit_issue(REPO, ticket, body="## Acceptance criteria\n- [ ] refunds\n")
+        ann.assign(REPO, ticket, "ann")
+        await stack.settle()
+        stack.sandbox.world.clock.advance(hours=30)
+        stack.app[DISPATCHER].client.forget_installation(1)
+        await stack.sweep()
+        assert stack.app[STORE].dead_count() == 0
+        assert any("no activity" in c.body for c in repo_comments(stack, ticket))

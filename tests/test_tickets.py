@@ -1,12 +1,13 @@
 """Tickets: spec parsing, roles, the status label machine, the closing guard, idempotency.
 
 `World` (also used by test_claims and test_commands) is a tiny in-memory GitHub for one issue:
-it runs `plan`, answers its lookups, and applies the plan as a handler would, recording the
-`assigned`/`unassigned` events the bot's own changes cause.
+it runs the real decision loop (`decide`), answers its lookups, and applies the plan as GitHub
+would, recording the `assigned`/`unassigned` events the bot's own changes cause.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -14,11 +15,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.config import RepoConfig, TicketsConfig
+from app.tickets.board import holders_of
 from app.tickets.claims import Actor, AssignmentEvent, WorkItem
 from app.tickets.commands import from_comment
 from app.tickets.messages import StatusLabel
 from app.tickets.model import Ticket, closed_by_commit, parse_spec, roles_of, status_labels_on
-from app.tickets.plan import Plan, plan
+from app.tickets.plan import Inputs, Plan, closes_as_verified, decide, needs_events, plan
 from app.tickets.status_comment import LinkedPR, parse
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -76,35 +78,26 @@ class World:
         comment_id: int | None = None,
         **kw: object,
     ) -> Plan:
+        """The real decision loop (`decide`), its lookups answered from this world."""
         if comment and comment_id is None:
             self.comment_ids += 1
         cid = comment_id or self.comment_ids
         commands = from_comment(comment, by, comment_at or now, cid, pr) if comment else []
-        perms: dict[str, str] = {}
-        loads: dict[str, list[WorkItem]] = {}
-        for _ in range(4):
-            result = plan(
-                self.ticket,
-                self.config,
-                now,
-                status_body=self.body,
-                events=self.events,
-                commands=commands,
-                prs=self.prs,
-                permissions=perms,
-                workloads=loads,
-                app_login=APP.login,
-                **kw,
-            )  # type: ignore[arg-type]
-            if not result.needs:
-                return result
+        inputs = Inputs(
+            self.ticket, self.config, now, APP.login, status_body=self.body,
+            events=tuple(self.events), commands=commands, prs=self.prs,
+            **kw,  # type: ignore[arg-type]
+        )  # fmt: skip
+        return asyncio.run(decide(inputs, self))[0]
+
+    async def permission(self, login: str) -> str:
+        if login not in self.asked:
             self.lookups += 1
-            self.asked |= result.needs.permissions
-            for login in result.needs.permissions:
-                perms[login] = self.permissions.get(login, "read")
-            for login in result.needs.workloads:
-                loads[login] = self.workloads.get(login, [])
-        raise AssertionError("the lookups did not converge")
+        self.asked.add(login)
+        return self.permissions.get(login, "read")
+
+    async def workload(self, login: str) -> list[WorkItem]:
+        return self.workloads.get(login, [])
 
     def apply(self, p: Plan, now: datetime) -> None:
         if p.reopen:
@@ -354,7 +347,7 @@ def test_only_labelled_issues_are_tickets_when_configured() -> None:
     w.ticket = replace(w.ticket, labels=("Ticket",))
     assert w.plan(T0).add_labels == ("status: ready",)
     pr = replace(w.ticket, is_pull_request=True)
-    assert plan(pr, config, T0, app_login=APP.login).empty
+    assert plan(Inputs(pr, config, T0, APP.login)).empty
 
 
 def test_custom_heading_and_extra_status_labels_are_cleaned() -> None:
@@ -422,3 +415,31 @@ def test_empty_task_items_are_not_criteria() -> None:
     assert not parse_spec(body, "Acceptance criteria").ready
     body += "- [x] refunds work\n"
     assert parse_spec(body, "Acceptance criteria").total == 1
+
+
+def test_who_holds_what_for_the_gate() -> None:
+    ticket = Ticket(7, ALICE, assignees=(BOB,))
+    assert holders_of(ticket, None) == {"": "bob"}  # a lone assignee holds the lone role
+    assert holders_of(replace(ticket, labels=("role: a", "role: b")), None) == {}
+    assert holders_of(replace(ticket, assignees=(BOB, MAINT)), None) == {}
+    w = world(labels=("role: api",))
+    w.run(T0)
+    w.run(at(1), "/claim -- x", by=AGENT)
+    assert holders_of(w.ticket, parse(w.body)) == {"api": "coder[bot]"}
+
+
+def test_events_are_read_only_when_a_claim_could_need_them() -> None:
+    ticket = Ticket(7, ALICE)
+    assert not needs_events(ticket, has_status=False)
+    assert needs_events(ticket, has_status=True)
+    assert needs_events(replace(ticket, assignees=(BOB,)), has_status=False)
+    assert needs_events(replace(ticket, state="closed"), has_status=False)
+
+
+def test_a_verified_merge_closes_an_open_ticket() -> None:
+    ticket = Ticket(7, ALICE)
+    merged = LinkedPR(9, "Fix", "bob", "merged", verification="success")
+    assert closes_as_verified(ticket, [merged])
+    assert not closes_as_verified(ticket, [replace(merged, verification="failure")])
+    assert not closes_as_verified(ticket, [replace(merged, state="open")])
+    assert not closes_as_verified(replace(ticket, state="closed"), [merged])

@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from app.config import TicketsConfig
+from app.markdown import inert
 from app.sandbox.server import Request
 from app.service.dispatch import Features
 from app.service.server import DISPATCHER
@@ -91,6 +92,16 @@ def recorded(stack: Stack, number: int) -> tuple[str, dict]:
 
 def holders(stack: Stack, number: int) -> list[tuple[str, str]]:
     return [(c["holder"], c["note"]) for c in status(stack, number)[1]["claims"]]
+
+
+def shown(login: str) -> str:
+    """A login as the bot shows it without mentioning it."""
+    return inert("@" + login)
+
+
+def reactions(stack: Stack, comment_id: int) -> list[str]:
+    """The app's reactions on a comment."""
+    return [c for _, _, c in stack.sandbox.world.repos[REPO].comments[comment_id].reactions]
 
 
 def writes(requests: list[Request]) -> list[Request]:
@@ -247,7 +258,7 @@ async def test_claim_command_assigns_and_shows_the_note(stack: Stack) -> None:
     assert assignees(stack, n) == ["ada[bot]"]
     assert labels(stack, n) == ["status: in-progress"]
     body, state = status(stack, n)
-    assert "| @ada[bot] |" in body and "taking the API" in body
+    assert f"| {shown('ada[bot]')} | just now | taking the API |" in body
     assert state["claims"][0]["note"] == "taking the API"
     assert said(stack, n) == []
 
@@ -333,15 +344,16 @@ async def test_malformed_commands_get_usage_and_change_nothing(stack: Stack) -> 
     n = await ready_ticket(stack)
     before = recorded(stack, n)
     ada = stack.sandbox.person("ada[bot]", "Bot")
-    ada.comment(REPO, n, "/clam")
+    typo = ada.comment(REPO, n, "/clam")  # not a Baton command: ignored silently
     await stack.settle()
-    ada.comment(REPO, n, "/handoff bob")  # no @LOGIN
+    no_login = ada.comment(REPO, n, "/handoff bob")
     await stack.settle()
     ada.comment(REPO, n, "/handoff @-bad-")
     await stack.settle()
-    first, second, third = said(stack, n)
-    assert "`/clam` is not a Baton command" in first and "/claim [ROLE]" in first
-    assert "needs a `@LOGIN`" in second and "not a GitHub login" in third
+    second, third = said(stack, n)
+    assert "needs a login" in second and "not a GitHub login" in third
+    assert "/handoff @LOGIN" in second and "/claim" not in second  # that command's usage
+    assert reactions(stack, typo) == [] and reactions(stack, no_login) == ["confused"]
     assert assignees(stack, n) == [] and labels(stack, n) == ["status: ready"]
     assert recorded(stack, n) == before
     # Prose mentioning a path is not a command; an edited comment is not run again.
@@ -349,7 +361,7 @@ async def test_malformed_commands_get_usage_and_change_nothing(stack: Stack) -> 
     await stack.settle()
     ada.edit_comment(REPO, cid, "/claim")
     await stack.settle()
-    assert len(said(stack, n)) == 3 and assignees(stack, n) == []
+    assert len(said(stack, n)) == 2 and assignees(stack, n) == []
 
 
 # --- each command: its effect and a misuse ----------------------------------------------------
@@ -376,7 +388,7 @@ async def test_release_by_someone_else_is_refused(stack: Stack) -> None:
     stack.sandbox.person("bolt[bot]", "Bot").comment(REPO, n, "/release")
     await stack.settle()
     [refusal] = said(stack, n)
-    assert refusal.startswith("@bolt[bot]") and "held by @ada[bot]" in refusal
+    assert refusal.startswith("@bolt[bot]") and f"held by {shown('ada[bot]')}" in refusal
     assert assignees(stack, n) == ["ada[bot]"] and labels(stack, n) == ["status: in-progress"]
 
 
@@ -405,7 +417,7 @@ async def test_handoff_without_a_login_gets_usage(stack: Stack) -> None:
     stack.sandbox.person("ada[bot]", "Bot").comment(REPO, n, "/handoff -- take it")
     await stack.settle()
     [usage] = said(stack, n)
-    assert "needs a `@LOGIN`" in usage and assignees(stack, n) == ["ada[bot]"]
+    assert "needs a login" in usage and assignees(stack, n) == ["ada[bot]"]
 
 
 async def test_done_moves_to_validation_with_the_evidence(stack: Stack) -> None:
@@ -423,7 +435,8 @@ async def test_done_by_someone_who_does_not_hold_it_is_refused(stack: Stack) -> 
     stack.sandbox.person("bolt[bot]", "Bot").comment(REPO, n, "/done")
     await stack.settle()
     [refusal] = said(stack, n)
-    assert "held by @ada[bot]" in refusal and labels(stack, n) == ["status: in-progress"]
+    assert f"held by {shown('ada[bot]')}" in refusal
+    assert labels(stack, n) == ["status: in-progress"]
     assert status(stack, n)[1]["done"] == []
 
 
@@ -500,13 +513,13 @@ async def test_a_stale_claim_is_warned_then_released_at_the_configured_times(
         age(stack, minutes=2)
         await stack.sweep()
         [warning] = said(stack, n)
-        assert warning.startswith("@ada[bot]") and "will be released" in warning
+        assert "- @ada[bot] on this ticket" in warning and "will be released" in warning
         await stack.sweep()  # warned once only
         assert len(said(stack, n)) == 1 and assignees(stack, n) == ["ada[bot]"]
         age(stack, hours=3)
         await stack.sweep()
         assert assignees(stack, n) == [] and labels(stack, n) == ["status: ready"]
-        assert "was released" in said(stack, n)[-1]
+        assert "Released" in said(stack, n)[-1]
         assert violations(stack.sandbox.requests) == []
 
 
@@ -557,7 +570,7 @@ async def test_the_holders_comment_on_a_linked_pr_is_activity(tmp_path: Path) ->
         age(stack, hours=1, minutes=20)  # 2h20 since ada's comment, 1h30 since bolt's
         await stack.sweep()
         [warning] = said(stack, n)
-        assert warning.startswith("@ada[bot]") and "will be released" in warning
+        assert "- @ada[bot] on this ticket" in warning and "will be released" in warning
         assert violations(stack.sandbox.requests) == []
 
 
@@ -572,11 +585,11 @@ async def test_a_stale_claim_under_review_is_warned_then_released(tmp_path: Path
         age(stack, hours=2, minutes=1)
         await stack.sweep()
         [warning] = said(stack, n)
-        assert warning.startswith("@ada[bot]") and "will be released" in warning
+        assert "- @ada[bot] on this ticket" in warning and "will be released" in warning
         age(stack, hours=3)
         await stack.sweep()
         assert assignees(stack, n) == [] and holders(stack, n) == []
-        assert "was released" in said(stack, n)[-1]
+        assert "Released" in said(stack, n)[-1]
         assert labels(stack, n) == ["status: validation"]  # the PR still awaits review
         assert violations(stack.sandbox.requests) == []
 
@@ -688,3 +701,53 @@ def test_the_issue_form_asks_for_acceptance_criteria_as_task_items() -> None:
     assert criteria["attributes"]["label"] == TicketsConfig().criteria_heading
     assert criteria["attributes"]["value"].startswith("- [ ] ")
     assert ".github/ISSUE_TEMPLATE/ticket.yml" in (root / "README.md").read_text()
+
+
+# --- a quieter bot (#13) ----------------------------------------------------------------------
+
+
+async def test_commands_are_acknowledged_by_reactions_without_bookkeeping_edits(
+    stack: Stack,
+) -> None:
+    n = await ready_ticket(stack)
+    ada = stack.sandbox.person("ada[bot]", "Bot")
+    claim = ada.comment(REPO, n, "/claim -- on it")
+    await stack.settle()
+    assert reactions(stack, claim) == ["+1"] and said(stack, n) == []
+    before, mark = status(stack, n)[0], len(stack.sandbox.requests)
+    again = ada.comment(REPO, n, "/claim")  # already hers: nothing to show
+    other = stack.sandbox.person("bolt[bot]", "Bot").comment(REPO, n, "/lgtm\n/cc @maya")
+    await stack.settle()
+    edits = [r for r in stack.requests_since(mark) if r.method == "PATCH"]
+    assert edits == [] and status(stack, n)[0] == before  # only the handled ids would change
+    assert reactions(stack, again) == ["+1"] and reactions(stack, other) == []
+    assert said(stack, n) == []
+    refresh = ada.comment(REPO, n, "/status")
+    await stack.settle()
+    assert reactions(stack, refresh) == ["+1"]
+    assert any(r.method == "PATCH" for r in stack.requests_since(mark))
+
+
+async def test_a_closed_ticket_does_not_invite_claims(stack: Stack) -> None:
+    n = await ready_ticket(stack)
+    stack.sandbox.grant(REPO, "maya", "write")
+    stack.sandbox.person("maya").close(REPO, n)
+    await stack.settle()
+    body, state = status(stack, n)
+    assert state["status"] == "done" and "free to `/claim`" not in body
+
+
+async def test_an_assignment_github_lists_late_is_retried_not_waited_for(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The handler does not sleep holding the ticket: it applies what it knows (the assignee
+    stays) and the delivery runs again (RetryLater), when the event is listed."""
+    n = await ready_ticket(stack)
+    stack.sandbox.world.repos[REPO].late_event_listings = 1
+    stack.sandbox.person("ada[bot]", "Bot").assign(REPO, n)
+    await stack.settle()
+    assert assignees(stack, n) == ["ada[bot]"] and labels(stack, n) == ["status: in-progress"]
+    assert holders(stack, n) == [("ada[bot]", "")]
+    listed = [r for r in stack.sandbox.requests if r.path.endswith(f"/issues/{n}/events")]
+    assert len(listed) >= 2  # listed again on the retry
+    assert "an assignment not listed yet" in caplog.text

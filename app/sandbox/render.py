@@ -142,6 +142,7 @@ class Render:
             performed_via_github_app=self._via_app(c.user),
             author_association=self._association(repo, c.user),
             is_pull_request=repo.issues[c.issue_number].is_pr,
+            reactions=[content for _, _, content in c.reactions],
         )
 
     def event(self, repo: Repo, e: IssueEvent) -> JSON:

@@ -48,6 +48,9 @@ def paginate(request: web.Request, items: list[Any], key: str | None = None) -> 
     return web.json_response(body, headers=headers)
 
 
+REACTIONS = ("+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes")
+
+
 class Rest:
     def __init__(self, world: World, actions: Actions, render: Render, bot: User) -> None:
         self.world, self.actions, self.render, self.bot = world, actions, render, bot
@@ -68,6 +71,7 @@ class Rest:
             ("GET", r + "/issues/{number:\\d+}/comments", self.list_comments),
             ("POST", r + "/issues/{number:\\d+}/comments", self.create_comment),
             ("PATCH", r + "/issues/comments/{id:\\d+}", self.update_comment),
+            ("POST", r + "/issues/comments/{id:\\d+}/reactions", self.react),
             ("GET", r + "/issues/{number:\\d+}/events", self.list_events),
             ("POST", r + "/issues/{number:\\d+}/labels", self.add_labels),
             ("DELETE", r + "/issues/{number:\\d+}/labels/{name}", self.remove_label),
@@ -274,10 +278,38 @@ class Rest:
         self.actions.edit_comment(repo, comment, self.actor(request), body)
         return web.json_response(self.render.comment(repo, comment))
 
+    async def react(self, request: web.Request) -> web.Response:
+        """One reaction per person and content: 201 when new, 200 with the one it has."""
+        repo = self.repo(request)
+        comment = repo.comments.get(int(request.match_info["id"]))
+        if comment is None:
+            raise NotFound("comment")
+        content = (await self.body(request)).get("content")
+        if content not in REACTIONS:
+            raise Invalid("content")
+        found = [r for r in comment.reactions if r[1:] == (self.bot.login, content)]
+        status = 200 if found else 201
+        if not found:
+            found = [(self.world.next_id(), self.bot.login, content)]
+            comment.reactions.append(found[0])
+        return web.json_response(
+            {
+                "id": found[0][0],
+                "node_id": f"REA_{found[0][0]}",
+                "user": self.render.user(self.bot),
+                "content": content,
+                "created_at": self.world.clock.iso(),
+            },
+            status=status,
+        )
+
     async def list_events(self, request: web.Request) -> web.Response:
         repo = self.repo(request)
         issue = self.issue(request, repo)
         items = [self.render.event(repo, e) for e in repo.events if e.issue_number == issue.number]
+        if repo.late_event_listings > 0:
+            repo.late_event_listings -= 1
+            items = items[:-1]
         return paginate(request, items)
 
     async def add_labels(self, request: web.Request) -> web.Response:

@@ -61,6 +61,7 @@ class Comment:
     created_at: str
     updated_at: str
     via_app: bool = False
+    reactions: list[tuple[int, str, str]] = field(default_factory=list)  # (id, login, content)
 
 
 @dataclass
@@ -160,6 +161,8 @@ class Repo:
     blobs: dict[str, bytes] = field(default_factory=dict)  # by git blob SHA
     branches: dict[str, str] = field(default_factory=dict)
     permissions: dict[str, str] = field(default_factory=dict)  # login -> permission
+    # GitHub lists an issue's events late at times: the next listings leave the newest out.
+    late_event_listings: int = 0
 
     @property
     def full_name(self) -> str:

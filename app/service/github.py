@@ -250,6 +250,8 @@ class GitHubAPI(gh_aiohttp.GitHubAPI):
         max_attempts: int = 5,
         sleep: Sleep = asyncio.sleep,
         memo: Memo | None = None,
+        on_request: Callable[[str, str], None] | None = None,
+        on_response: Callable[[Mapping[str, str]], None] | None = None,
         renew_token: Callable[[], Awaitable[str]] | None = None,
     ) -> None:
         super().__init__(session, USER_AGENT, oauth_token=oauth_token, base_url=base_url)
@@ -259,6 +261,8 @@ class GitHubAPI(gh_aiohttp.GitHubAPI):
         self._max_attempts = max_attempts
         self._sleep = sleep
         self.memo = memo
+        self._on_request = on_request  # for /metrics
+        self._on_response = on_response
 
     async def sleep(self, seconds: float) -> None:
         await self._sleep(seconds)
@@ -271,8 +275,12 @@ class GitHubAPI(gh_aiohttp.GitHubAPI):
         attempt = 0
         while True:
             attempt += 1
+            if self._on_request:
+                self._on_request(method, url)
             try:
                 status, resp_headers, data = await super()._request(method, url, headers, body)
+                if self._on_response:
+                    self._on_response(resp_headers)
             except (TimeoutError, aiohttp.ClientConnectionError) as exc:
                 if attempt >= self._max_attempts or not _may_repeat(method, exc):
                     raise
@@ -368,6 +376,17 @@ class GitHubClient:
         self._slug: str | None = None
         self._slug_lock = asyncio.Lock()
         self.generations = Generations()
+        self._app_jwt: tuple[str, float] | None = None  # (token, reuse until)
+        self.requests = 0  # for /metrics
+        self.rate_limit_remaining: int | None = None
+
+    def _count(self, _method: str, _url: str) -> None:
+        self.requests += 1
+
+    def _note_limit(self, headers: Mapping[str, str]) -> None:
+        remaining = headers.get("x-ratelimit-remaining")
+        if remaining is not None and remaining.isdigit():
+            self.rate_limit_remaining = int(remaining)
 
     def _api(self, **auth: Any) -> GitHubAPI:
         return GitHubAPI(
@@ -376,6 +395,8 @@ class GitHubClient:
             retry_base=self._retry_base,
             max_attempts=self._max_attempts,
             sleep=self._sleep,
+            on_request=self._count,
+            on_response=self._note_limit,
             **auth,
         )
 
@@ -384,7 +405,12 @@ class GitHubClient:
         return int(self._app_id)  # settings require digits
 
     def app_api(self) -> GitHubAPI:
-        return self._api(jwt_token=app_jwt(self._app_id, self._private_key))
+        # Signing parses the PEM key, with OpenSSL's checks: milliseconds of CPU on the event
+        # loop per call. One JWT serves seven of its nine minutes.
+        now = time.time()
+        if self._app_jwt is None or now >= self._app_jwt[1]:
+            self._app_jwt = (app_jwt(self._app_id, self._private_key, now), now + 420)
+        return self._api(jwt_token=self._app_jwt[0])
 
     async def bot_login(self) -> str:
         """`<slug>[bot]`: the login GitHub shows for the App's own actions."""

@@ -11,7 +11,8 @@ import time
 from collections.abc import Awaitable, Callable
 
 from app.service.logs import delivery_id_var
-from app.service.queue import Delivery, DeliveryStore, RetryLater
+from app.service.metrics import Metrics
+from app.service.queue import Delivery, DeliveryStore, Now, RetryLater
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +30,14 @@ class Worker:
         concurrency: int = 8,
         max_attempts: int = 6,
         retry_base: float = 2.0,
+        now: Now = time.time,
+        metrics: Metrics | None = None,
     ) -> None:
+        """`now`: the clock retry times are read and written with (the store's, in tests a
+        fake one that the test moves, then `notify()`)."""
         self._store = store
+        self._now = now
+        self._metrics = metrics
         self._handler = handler
         self._concurrency = concurrency
         self._max_attempts = max_attempts
@@ -43,7 +50,9 @@ class Worker:
         self._finished: list[Delivery] = []
 
     def notify(self) -> None:
-        self._wake.set()
+        """New work may be ready: wakes the loop only when it has a free slot for it."""
+        if len(self._busy) < self._concurrency:
+            self._wake.set()
 
     def start(self) -> None:
         self._loop_task = asyncio.create_task(self._run(), name="baton-worker")
@@ -69,7 +78,7 @@ class Worker:
         """For tests and the demo: until nothing is running and nothing is ready to run."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if not self._busy and not self._store.ready(time.time(), set(), 1):
+            if not self._busy and not self._store.ready(self._now(), (), 1):
                 return
             self._idle.clear()
             with contextlib.suppress(TimeoutError):
@@ -89,21 +98,26 @@ class Worker:
                 await asyncio.wait_for(self._wake.wait(), timeout)
 
     def _start_ready(self) -> float:
-        """Start what is ready; return how long to sleep unless woken."""
-        now = time.time()
+        """Start what is ready; return how long to sleep unless woken. A finishing handler
+        and a new key's first delivery wake the loop; the timeout is for retries coming due."""
+        now = self._now()
         free = self._concurrency - len(self._busy)
         if free > 0:
-            for delivery in self._store.ready(now, set(self._busy), free):
+            for delivery in self._store.ready(now, self._busy, free):
                 task = asyncio.create_task(self._work(delivery), name=f"delivery-{delivery.id}")
                 self._busy[delivery.key] = task
-        due = self._store.next_due(now)
+        due = self._store.next_due(now, self._busy)
         if not self._busy and due is None:
             self._idle.set()
-        return 5.0 if due is None else max(0.01, min(5.0, due - now))
+        if due is None or due <= now:  # nothing waits, or it waits for a slot: a finish wakes
+            return 5.0
+        return max(0.01, min(5.0, due - now))
 
     async def _work(self, delivery: Delivery) -> None:
         token = delivery_id_var.set(delivery.id)
         handled = False
+        metrics = self._metrics
+        started = time.perf_counter()
         try:
             await self._handler(delivery)
             handled = True
@@ -111,19 +125,27 @@ class Worker:
             raise
         except RetryLater as later:
             self._store.retry(delivery.seq, delivery.attempts, later.at, str(later))
+            if metrics:
+                metrics.retried.inc()
             log.warning("%s; again at %s", later, time.strftime("%H:%M:%S", time.gmtime(later.at)))
         except Exception as exc:
             attempts = delivery.attempts + 1
             error = f"{type(exc).__name__}: {exc}"
             if attempts >= self._max_attempts:
                 self._store.bury(delivery.seq, attempts, error)
+                if metrics:
+                    metrics.dead.inc()
                 log.error("dead letter after %d tries: %s", attempts, error, exc_info=exc)
             else:
                 delay = random.uniform(0.5, 1.0) * self._retry_base * 2 ** (attempts - 1)
-                self._store.retry(delivery.seq, attempts, time.time() + delay, error)
+                self._store.retry(delivery.seq, attempts, self._now() + delay, error)
+                if metrics:
+                    metrics.retried.inc()
                 log.warning("try %d failed (%s); again in %.2fs", attempts, error, delay)
         finally:
             delivery_id_var.reset(token)
+            if metrics:
+                metrics.handler_seconds.observe(time.perf_counter() - started)
             if handled:
                 self._finish_later(delivery)
             else:
@@ -140,6 +162,8 @@ class Worker:
         batch, self._finished = self._finished, []
         if batch:
             self._store.finish([d.seq for d in batch])
+            if self._metrics:
+                self._metrics.handled.inc(len(batch))
             self._release([d.key for d in batch])
 
     def _release(self, keys: list[str]) -> None:

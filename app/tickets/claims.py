@@ -7,12 +7,13 @@ the same holder wins whatever order the deliveries arrived in.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from app.config import ClaimsConfig
+from app.markdown import inert
 
 MAX_NOTE = 300  # characters kept of a note or evidence
 WRITE_PERMISSIONS = frozenset({"admin", "maintain", "write"})
@@ -21,6 +22,17 @@ WRITE_PERMISSIONS = frozenset({"admin", "maintain", "write"})
 def has_write(permission: str | None) -> bool:
     """`permission` as `GET /repos/{o}/{r}/collaborators/{u}/permission` answers it."""
     return (permission or "").lower() in WRITE_PERMISSIONS
+
+
+def may_act(actor: str, holder: str | None, *, agent: bool, writer: Callable[[], bool]) -> bool:
+    """SPEC 5, for every way of acting on a claim (assignment, unassignment, `/claim`,
+    `/release`, `/handoff`, `/done`): its holder, or a human with write permission; never an
+    agent on another's claim, whatever its permission. `holder` None: no one holds it, so
+    only a human writer may act for someone else. `writer` is asked last (it may cost a
+    lookup)."""
+    if holder is not None and actor.lower() == holder.lower():
+        return True
+    return not agent and writer()
 
 
 @dataclass(frozen=True)
@@ -92,8 +104,10 @@ class WorkItem:
     ticket: int
     title: str = ""
 
-    def describe(self) -> str:
-        return f"#{self.ticket} {self.title}".rstrip()
+    def describe(self, role: str | None = None) -> str:
+        """A Markdown list item's text: the ticket's number links it, the title is inert."""
+        text = f"#{self.ticket} {inert(self.title, 120)}".rstrip()
+        return text if role is None else f"{text} ({inert(role, 60) or 'the ticket'})"
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -259,6 +273,13 @@ def _with_role(claim: Claim, role: str) -> Claim:
 
 
 Staleness = Literal["active", "warn", "release"]
+
+
+def activity_step(config: ClaimsConfig) -> timedelta:
+    """How far activity must move before it is written down: 1/24 of `stale_after`, at most an
+    hour. Every comment by a holder would otherwise edit the status comment for hidden JSON
+    alone; staleness is then judged at most this much early."""
+    return timedelta(seconds=max(1.0, min(3600.0, config.stale_after / 24)))
 
 
 def idle_since(claim: Claim) -> datetime:

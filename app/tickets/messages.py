@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import enum
+import re
+from collections.abc import Sequence
+
+from app.markdown import code, inert
 
 STATUS_PREFIX = "status: "
 ROLE_PREFIX = "role: "
@@ -60,39 +64,75 @@ _DESCRIPTIONS = {
 
 STATUS_MARKER = "<!-- baton:status -->"
 
+# Messages mention only the people they are about (the actor, the holder, the new holder):
+# `who`. Anyone else, and everything users wrote, is shown inert: `name`, `inert`, `code`.
+
+
+_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?")
+
 
 def who(login: str) -> str:
-    return f"@{login}"
+    """A mention of a party to the message; anything that is not a GitHub login is inert."""
+    return "@" + login if _LOGIN.fullmatch(login) else name(login)
+
+
+def name(login: str) -> str:
+    """A login shown without mentioning it."""
+    return inert("@" + login, 60)
+
+
+def span(seconds: float) -> str:
+    """A duration for people: `45 seconds`, `3 hours`, `2 days`."""
+    seconds = max(0.0, seconds)
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    count = int(seconds)
+    return f"{count} second{'s' if count != 1 else ''}"
+
+
+def ago(seconds: float) -> str:
+    """`3 hours ago`; `just now` under a minute."""
+    return "just now" if seconds < 60 else span(seconds) + " ago"
 
 
 def role_name(role: str) -> str:
-    return f"role `{role}`" if role else "this ticket"
+    return f"role {code(role, 60)}" if role else "this ticket"
 
 
 def spec_missing(heading: str, has_heading: bool) -> str:
+    shown = inert(heading, 100)
     missing = (
-        f"the heading **{heading}** has no task items under it"
+        f"the heading **{shown}** has no task items under it"
         if has_heading
-        else f"there is no **{heading}** heading followed by task items"
+        else f"there is no **{shown}** heading followed by task items"
     )
+    fenced = _flat_heading(heading)
     return (
         f"This ticket is not ready to be claimed: {missing}. "
         "Please edit the description and add the criteria as a task list, for example:\n\n"
-        f"```markdown\n## {heading}\n- [ ] The first observable result\n"
+        f"```markdown\n## {fenced}\n- [ ] The first observable result\n"
         "- [ ] The second observable result\n```\n\n"
         "It becomes `status: ready` as soon as the description has them."
     )
 
 
+def _flat_heading(heading: str) -> str:
+    # Inside the fence only a line of backticks could end it early.
+    return " ".join(heading.split())[:100].replace("`", "'")
+
+
 def claim_held(claimant: str, role: str, holder: str, note: str) -> str:
     text = f"{who(claimant)}, {role_name(role)} is already claimed by {who(holder)}"
-    text += f" (note: {note})." if note else "."
+    text += f" (note: {inert(note)})." if note else "."
     return text + " Your claim was not taken; ask them or a maintainer to `/handoff` it."
 
 
 def claim_no_free_role(claimant: str, holders: list[tuple[str, str, str]]) -> str:
     listed = "; ".join(
-        f"`{r or 'unnamed'}` by {who(h)}" + (f" ({n})" if n else "") for r, h, n in holders
+        f"{code(r or 'unnamed', 60)} by {name(h)}" + (f" ({inert(n, 100)})" if n else "")
+        for r, h, n in holders
     )
     return (
         f"{who(claimant)}, every role of this ticket is claimed: {listed}. "
@@ -101,6 +141,7 @@ def claim_no_free_role(claimant: str, holders: list[tuple[str, str, str]]) -> st
 
 
 def claim_limit(claimant: str, limit: int, current: list[str]) -> str:
+    """`current`: list items already safe (`WorkItem.describe`)."""
     listed = "\n".join(f"- {c}" for c in current) or "- (none listed)"
     return (
         f"{who(claimant)}, agents may hold at most {limit} open claims in this repository, "
@@ -119,19 +160,24 @@ def handed(new: str, role: str, by: str) -> str:
     return f"{who(new)}, {who(by)} handed {role_name(role)} to you."
 
 
-def stale_warning(holder: str, role: str, idle_since: str, release_at: str) -> str:
-    return (
-        f"{who(holder)}, there has been no activity on your claim of {role_name(role)} "
-        f"since {idle_since}. It will be released at {release_at} unless you comment here "
-        "or push to a linked pull request."
-    )
-
-
-def stale_released(holder: str, role: str, idle_since: str) -> str:
-    return (
-        f"{who(holder)}, your claim of {role_name(role)} was released: no activity "
-        f"since {idle_since}. Anyone may `/claim` it now."
-    )
+def stale(
+    warned: Sequence[tuple[str, str, str]], released: Sequence[tuple[str, str, str]],
+    release_in: str,
+) -> str:
+    """One comment per ticket: every (holder, role, idle for) it warns about or releases."""
+    lines = []
+    if released:
+        lines.append("Released for inactivity; anyone may `/claim` these now:")
+        lines += [f"- {who(h)} on {role_name(r)} (no activity for {t})" for h, r, t in released]
+    if warned:
+        if lines:
+            lines.append("")
+        lines.append(
+            f"No activity for a while; these claims will be released in {release_in} unless "
+            "their holder comments here or pushes to a linked pull request:"
+        )
+        lines += [f"- {who(h)} on {role_name(r)} (no activity for {t})" for h, r, t in warned]
+    return "\n".join(lines)
 
 
 def released_on_close(holders: list[str]) -> str:
@@ -161,8 +207,11 @@ def not_allowed(actor: str) -> str:
 
 
 def not_holder(actor: str, role: str, holder: str | None) -> str:
-    held = f"is held by {who(holder)}" if holder else "is not claimed"
-    return f"{who(actor)}, {role_name(role)} {held}; only its holder or a maintainer can do that."
+    held = f"is held by {name(holder)}" if holder else "is not claimed"
+    return (
+        f"{who(actor)}, {role_name(role)} {held}; only its holder or a maintainer (a person "
+        "with write permission, not an agent) can do that."
+    )
 
 
 def not_claimed(actor: str, role: str) -> str:
@@ -175,31 +224,36 @@ def ticket_closed(actor: str) -> str:
 
 def done_recorded(actor: str, role: str, evidence: str) -> str:
     text = f"{who(actor)} reported {role_name(role)} done."
-    return text + (f"\n\nEvidence:\n\n> {evidence}" if evidence else "")
+    return text + (f"\n\nEvidence:\n\n> {inert(evidence)}" if evidence else "")
 
 
-def workload(login: str, items: list[str]) -> str:
+def workload(login: str, items: list[str], actor: str) -> str:
+    """`login`'s open claims (`items`: already safe, `WorkItem.describe`); `login` is mentioned
+    only when the actor asked about themselves."""
+    shown = who(login) if login.lower() == actor.lower() else name(login)
     if not items:
-        return f"{who(login)} holds no open claims in this repository."
-    return f"Open claims of {who(login)} in this repository:\n" + "\n".join(f"- {i}" for i in items)
+        return f"{shown} holds no open claims in this repository."
+    listed = "\n".join(f"- {i}" for i in items)
+    return f"Open claims of {shown} in this repository:\n{listed}"
 
 
-USAGE = (
-    "Baton commands (each at the start of a line):\n"
-    "- `/claim [ROLE] [-- NOTE]`: claim the ticket (or one of its roles)\n"
-    "- `/release [ROLE]`: give your claim up\n"
-    "- `/handoff @LOGIN [ROLE] [-- NOTE]`: pass a claim to someone else\n"
-    "- `/done [ROLE] [-- EVIDENCE]`: report a role done, with evidence\n"
-    "- `/workload [@LOGIN]`: list open claims\n"
-    "- `/status`: refresh the status comment"
-)
+USAGES = {
+    "claim": "`/claim [ROLE] [-- NOTE]`: claim the ticket (or one of its roles)",
+    "release": "`/release [ROLE]`: give your claim up",
+    "handoff": "`/handoff @LOGIN [ROLE] [-- NOTE]`: pass a claim to someone else",
+    "done": "`/done [ROLE] [-- EVIDENCE]`: report a role done, with evidence",
+    "workload": "`/workload [@LOGIN]`: list open claims",
+    "status": "`/status`: refresh the status comment",
+}
 
 
-def usage(problem: str, roles: tuple[str, ...]) -> str:
+def usage(command: str, problem: str, roles: tuple[str, ...]) -> str:
+    """That command's usage, after what was wrong with it (`problem` is the bot's own text;
+    user text in it is already inert)."""
+    text = f"{problem} Usage: {USAGES.get(command, '')}."
     named = [r for r in roles if r]
-    text = problem + "\n\n" + USAGE
-    if named:
-        text += "\n\nRoles of this ticket: " + ", ".join(f"`{r}`" for r in named) + "."
+    if named and command in ("claim", "release", "handoff", "done"):
+        text += " Roles of this ticket: " + ", ".join(code(r, 60) for r in named) + "."
     return text
 
 

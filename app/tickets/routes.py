@@ -1,15 +1,19 @@
 """Tickets and claims shell (SPEC 4, 5): fetch a ticket's state, plan with the core, apply.
 
-The status comment is read and written through `status_store` (cached); permissions, open
-claims and assignment events come from `lookups`.
+Per delivery: `_fetch` the issue, its status comment (`store`, cached) and assignment events
+(`reads`); `decide` with the core (`plan`), looking up permissions and open claims through
+`GitHubLookup`; `_apply` the plan: comments, reactions, assignees, labels, the status comment.
+Waiting for GitHub (an assignment not listed yet) is a `RetryLater`, never a sleep.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import weakref
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from gidgethub import BadRequest, routing, sansio
@@ -17,11 +21,13 @@ from gidgethub import BadRequest, routing, sansio
 from app.config import RepoConfig
 from app.service.dispatch import Context
 from app.service.github import is_not_found
-from app.tickets.claims import Actor, parse_time
+from app.service.queue import RetryLater
+from app.tickets.board import REFUSED
+from app.tickets.claims import Actor, WorkItem, parse_time
 from app.tickets.commands import CommandEvent, from_comment
 from app.tickets.messages import CLAIM_COMMANDS, StatusLabel, no_ticket
 from app.tickets.model import Ticket, is_ticket
-from app.tickets.plan import Plan, plan
+from app.tickets.plan import Inputs, Plan, closes_as_verified, decide, needs_events
 from app.tickets.reads import (
     Json,
     assigned_to,
@@ -41,8 +47,7 @@ router = routing.Router()
 
 # Where claims can go stale: in progress, and under review (a claim stays through review).
 SWEPT = (StatusLabel.IN_PROGRESS, StatusLabel.VALIDATION)
-LOOKUP_ROUNDS = 3
-EVENT_WAITS = (0.5, 2.0)  # seconds, for an assignment GitHub does not list yet
+EVENT_WAITS = (0.5, 2.0, 8.0)  # seconds, for an assignment GitHub does not list yet
 
 # One plan at a time per ticket in this process: PR comments and PR news reach a ticket
 # outside the delivery queue's per-issue order.
@@ -53,19 +58,31 @@ def _lock(repo: str, number: int) -> asyncio.Lock:
     return _locks.setdefault((repo.lower(), number), asyncio.Lock())
 
 
-async def _decide(ctx: Context, ticket: Ticket, config: RepoConfig, inputs: Json) -> Plan:
-    """Plan, look up what the plan asks for, plan again (a few rounds at most). `inputs`: the
-    plan's keyword arguments; the lookups are added to its `permissions` and `workloads`."""
-    permissions, workloads = inputs["permissions"], inputs["workloads"]
-    for _ in range(LOOKUP_ROUNDS + 1):
-        result = plan(ticket, config, app_login=ctx.bot_login, **inputs)
-        if not result.needs:
-            return result
-        for login in sorted(result.needs.permissions - permissions.keys()):
-            permissions[login] = await permission(ctx, login)
-        for login in sorted(result.needs.workloads - workloads.keys()):
-            workloads[login] = work_items(await assigned_to(ctx, login), config)
-    raise RuntimeError(f"{ctx.repo}#{ticket.number}: the plan kept asking for lookups")
+@dataclass(frozen=True)
+class News:
+    """What one delivery brings to a ticket. `agent`: an agent just assigned, whose open
+    claims are listed first (the listing also holds this issue, saving its GET). `holder`:
+    stop unless this login is assigned (activity that matters only to holders)."""
+
+    commands: Sequence[CommandEvent] = ()
+    activity: Mapping[str, datetime] = field(default_factory=dict)
+    prs: Sequence[LinkedPR] | None = None
+    unlink: Sequence[int] = ()
+    agent: str | None = None
+    holder: str | None = None
+
+
+class GitHubLookup:
+    """The decision loop's lookups, read from GitHub."""
+
+    def __init__(self, ctx: Context, config: RepoConfig) -> None:
+        self.ctx, self.config = ctx, config
+
+    async def permission(self, login: str) -> str:
+        return await permission(self.ctx, login)
+
+    async def workload(self, login: str) -> list[WorkItem]:
+        return work_items(await assigned_to(self.ctx, login), self.config)
 
 
 # --- one ticket: fetch, plan, apply --------------------------------------------------------
@@ -85,13 +102,15 @@ async def _labels_exist(ctx: Context, names: Sequence[str], present: Sequence[st
 
 
 async def _apply(ctx: Context, ticket: Ticket, p: Plan, status_id: int | None) -> None:
-    """In order: reopen, comments, assignees, labels, and the status comment last (it records
-    which notices were posted: a crash before it re-posts rather than loses)."""
+    """In order: reopen, comments, reactions, assignees, labels, and the status comment last
+    (it records which notices were posted: a crash before it re-posts rather than loses)."""
     base = f"/repos/{ctx.repo}/issues/{ticket.number}"
     if p.reopen:
         await ctx.gh.patch(base, data={"state": "open"})
     for body in p.comments:
         await ctx.gh.post(base + "/comments", data={"body": body})
+    for comment_id, content in p.reactions:
+        await _react(ctx, comment_id, content)
     if p.remove_assignees:
         await ctx.gh.delete(base + "/assignees", data={"assignees": list(p.remove_assignees)})
     if p.add_assignees:
@@ -109,59 +128,81 @@ async def _apply(ctx: Context, ticket: Ticket, p: Plan, status_id: int | None) -
         await save_status(ctx, ticket.number, status_id, p.status_comment)
 
 
-async def _refresh(
-    ctx: Context,
-    number: int,
-    config: RepoConfig,
-    *,
-    commands: Sequence[CommandEvent] = (),
-    activity: Mapping[str, datetime] | None = None,
-    prs: Sequence[LinkedPR] | None = None,
-    unlink: Sequence[int] = (),
-    agent: str | None = None,
-    holder: str | None = None,
-    close_verified: bool = False,
-) -> None:
-    """Bring one ticket to its desired state. `agent`: an agent just assigned, whose open
-    claims are listed first (the listing also holds this issue, saving its GET). `holder`:
-    stop unless this login is assigned (activity that matters only to holders)."""
-    base = f"/repos/{ctx.repo}/issues/{number}"
+async def _react(ctx: Context, comment_id: int, content: str) -> None:
+    """Acknowledge a command on its comment; GitHub answers 200 for a reaction it has."""
+    url = f"/repos/{ctx.repo}/issues/comments/{comment_id}/reactions"
+    try:
+        await ctx.gh.post(url, data={"content": content})
+    except BadRequest as exc:
+        if not is_not_found(exc):  # the comment was deleted meanwhile
+            raise
+
+
+async def _fetch(
+    ctx: Context, number: int, config: RepoConfig, news: News
+) -> tuple[Inputs, int | None] | None:
+    """The plan's inputs from GitHub and the status comment's id, or None when the issue is
+    not a ticket (or the news is only for holders and `news.holder` holds nothing here)."""
+    workloads: dict[str, list[WorkItem]] = {}
+    issue = None
+    if news.agent is not None:
+        listed = await assigned_to(ctx, news.agent)
+        workloads[news.agent.lower()] = work_items(listed, config)
+        issue = next((i for i in listed if i.get("number") == number), None)
+    issue = issue or await ctx.gh.getitem(f"/repos/{ctx.repo}/issues/{number}")
+    ticket = Ticket.from_github(issue)
+    if not is_ticket(ticket, config):
+        return None
+    if news.holder is not None and news.holder.lower() not in {a.key for a in ticket.assignees}:
+        return None
+    status_id, status_body = await load_status(ctx, number, issue)
+    inputs = Inputs(
+        ticket, config, ctx.clock(), ctx.bot_login, status_body=status_body,
+        commands=news.commands, prs=news.prs, unlink_prs=news.unlink,
+        activity=news.activity, workloads=workloads,
+    )  # fmt: skip
+    if needs_events(ticket, status_id is not None):
+        events, by_commit = await issue_events(ctx, number)
+        inputs = replace(inputs, events=events, closed_by_commit=by_commit)
+    return inputs, status_id
+
+
+def _incomplete(ctx: Context, number: int, p: Plan) -> None:
+    """An assignee without its `assigned` event yet (GitHub lists events late): the plan
+    kept them; run the delivery again soon, a few times at most, instead of waiting here."""
+    key = f"baton-incomplete:{ctx.repo.lower()}#{number}"
+    if not p.incomplete:
+        ctx.cache.pop(key, None)
+        return
+    tries = int(ctx.cache.get(key) or b"0") + 1
+    if tries > len(EVENT_WAITS):
+        ctx.cache.pop(key, None)
+        log.warning("%s#%d: an assignment GitHub does not list yet; left as is", ctx.repo, number)
+        return
+    ctx.cache[key] = str(tries).encode()
+    raise RetryLater(time.time() + EVENT_WAITS[tries - 1], "an assignment not listed yet")
+
+
+async def _refresh(ctx: Context, number: int, config: RepoConfig, news: News) -> None:
+    """Bring one ticket to its desired state: fetch, decide, close if verified, apply."""
     async with _lock(ctx.repo, number):
-        inputs: Json = {"commands": commands, "activity": activity, "prs": prs}
-        inputs.update(unlink_prs=unlink, permissions={}, workloads={}, now=ctx.clock())
-        issue = None
-        if agent is not None:
-            listed = await assigned_to(ctx, agent)
-            inputs["workloads"][agent.lower()] = work_items(listed, config)
-            issue = next((i for i in listed if i.get("number") == number), None)
-        issue = issue or await ctx.gh.getitem(base)
-        ticket = Ticket.from_github(issue)
-        if not is_ticket(ticket, config) or (
-            holder is not None and holder.lower() not in {a.key for a in ticket.assignees}
-        ):
+        fetched = await _fetch(ctx, number, config, news)
+        if fetched is None:
             return
-        status_id, inputs["status_body"] = await load_status(ctx, number, issue)
-        # No assignees and no status comment: no claim, current or past, for events to order.
-        # A closed ticket needs them all the same: was it closed by a merge commit?
-        skip_events = not ticket.assignees and status_id is None and ticket.state == "open"
-        if not skip_events:
-            inputs["events"], inputs["closed_by_commit"] = await issue_events(ctx, number)
-        result = await _decide(ctx, ticket, config, inputs)
-        for wait in EVENT_WAITS:
-            if not result.incomplete:
-                break
-            await asyncio.sleep(wait)
-            inputs["events"], inputs["closed_by_commit"] = await issue_events(ctx, number)
-            result = await _decide(ctx, ticket, config, inputs)
-        if close_verified and ticket.state == "open" and any(p.verified_merge for p in prs or ()):
+        inputs, status_id = fetched
+        lookup = GitHubLookup(ctx, config)
+        result, inputs = await decide(inputs, lookup)
+        if closes_as_verified(inputs.ticket, news.prs or ()):
+            base = f"/repos/{ctx.repo}/issues/{number}"
             closed = await ctx.gh.patch(base, data={"state": "closed", "state_reason": "completed"})
-            ticket = Ticket.from_github(closed)
-            result = await _decide(ctx, ticket, config, inputs)
+            inputs = replace(inputs, ticket=Ticket.from_github(closed))
+            result, inputs = await decide(inputs, lookup)
         if not result.empty:
             log.info("%s#%d: labels +%s -%s, assignees +%s -%s, %d comments", ctx.repo, number,
                      result.add_labels, result.remove_labels, result.add_assignees,
                      result.remove_assignees, len(result.comments))  # fmt: skip
-        await _apply(ctx, ticket, result, status_id)
+        await _apply(ctx, inputs.ticket, result, status_id)
+    _incomplete(ctx, number, result)
 
 
 async def refresh_ticket(
@@ -169,9 +210,8 @@ async def refresh_ticket(
 ) -> None:
     """PR news for a ticket: the PR is merged into the stored ones (by number); a merged PR
     whose verification passed closes the ticket as done. `unlink`: PRs that no longer link it."""
-    prs = [pr] if pr is not None else None
-    verified = pr is not None and pr.verified_merge
-    await _refresh(ctx, number, await ctx.config(), prs=prs, unlink=unlink, close_verified=verified)
+    news = News(prs=[pr] if pr is not None else None, unlink=unlink)
+    await _refresh(ctx, number, await ctx.config(), news)
 
 
 # --- routes -------------------------------------------------------------------------------
@@ -186,7 +226,7 @@ async def on_issue(event: sansio.Event, ctx: Context) -> None:
     if event.data["action"] == "assigned":
         who = Actor.from_github(event.data.get("assignee"))
         agent = who.login if who and config.is_agent(who.login, who.type) else None
-    await _refresh(ctx, int(issue["number"]), config, agent=agent)
+    await _refresh(ctx, int(issue["number"]), config, News(agent=agent))
 
 
 ISSUE_ACTIONS = ("opened", "edited", "reopened", "closed", "assigned", "unassigned", "labeled")
@@ -209,17 +249,18 @@ async def on_comment(event: sansio.Event, ctx: Context) -> None:
         commands = from_comment(body, actor, when, cid)
         assignees = {a.key for a in map(Actor.from_github, issue.get("assignees") or []) if a}
         if commands or actor.key in assignees:
-            await _refresh(ctx, number, config, commands=commands, activity=activity)
+            await _refresh(ctx, number, config, News(commands, activity))
         return
     commands = from_comment(body, actor, when, cid, pr=number)
     tickets = links(ctx, issue)
     holder = None if commands else actor.login
     for ticket in tickets:
-        await _refresh(ctx, ticket, config, commands=commands, activity=activity, holder=holder)
+        await _refresh(ctx, ticket, config, News(commands, activity, holder=holder))
     asked = [c.command.name for c in commands if c.command.name in CLAIM_COMMANDS]
     if asked and not tickets:
         text = no_ticket(actor.login, asked[0])
         await ctx.gh.post(f"/repos/{ctx.repo}/issues/{number}/comments", data={"body": text})
+        await _react(ctx, cid, REFUSED)
 
 
 @router.register("issue_comment", action="edited")
@@ -240,7 +281,8 @@ async def on_push(event: sansio.Event, ctx: Context) -> None:
     when = parse_time(pr.get("updated_at")) or ctx.clock()
     config = await ctx.config()
     for ticket in links(ctx, pr):
-        await _refresh(ctx, ticket, config, activity={sender.login: when}, holder=sender.login)
+        news = News(activity={sender.login: when}, holder=sender.login)
+        await _refresh(ctx, ticket, config, news)
 
 
 @router.register("pull_request", action="edited")
@@ -275,6 +317,6 @@ async def sweep(ctx: Context) -> None:
                 found[int(issue["number"])] = issue
 
     async def visit(issue: Json) -> None:
-        await _refresh(ctx, int(issue["number"]), config)
+        await _refresh(ctx, int(issue["number"]), config, News())
 
     await sweep_each(ctx, found.values(), visit)

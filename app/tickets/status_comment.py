@@ -38,27 +38,37 @@ State schema, version 1 (times are UTC, `YYYY-MM-DDTHH:MM:SSZ`; the unnamed role
     }
 
 Readers must ignore unknown keys; a new incompatible shape gets a new `version`.
+
+Every piece is bounded (notes, titles, check names per PR, history, done reports, PRs kept by
+importance: the claim holders' and open ones first), and `fit` trims the least important
+pieces further until the whole comment is under MAX_STATUS characters, whatever users wrote.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from app.markdown import table_cell
-from app.tickets.claims import Claim, format_time, parse_time
-from app.tickets.messages import STATUS_MARKER, StatusLabel
+from app.markdown import inert
+from app.tickets.claims import MAX_NOTE, Claim, format_time, parse_time
+from app.tickets.messages import STATUS_MARKER, StatusLabel, ago
 
 VERSION = 1
-MAX_BODY = 65_536
+MAX_BODY = 65_536  # GitHub's limit on a comment
+MAX_STATUS = 60_000  # ours on the status comment, whatever users write (SPEC 5)
 MAX_PRS = 20
-MAX_CHECKS = 20
+MAX_CHECKS = 10  # check runs kept per PR
+MAX_NAME = 60  # characters of a check name, a role, a login
+MAX_TITLE = 120
+MAX_REASON = 200
 MAX_HISTORY = 20
 MAX_HANDLED = 50
+MAX_NOTICES = 10
+MAX_DONE = 10
 _STATE = re.compile(r"<!-- baton:state (\{.*?\}) -->", re.DOTALL)
 
 
@@ -132,6 +142,14 @@ def to_json(state: State) -> dict[str, Any]:
     }
 
 
+def same_record(a: State | None, b: State | None) -> bool:
+    """Whether two states differ at most in bookkeeping (the handled comment ids): then the
+    status comment is not edited for the difference alone."""
+    if a is None or b is None:
+        return a is b
+    return to_json(replace(a, handled=())) == to_json(replace(b, handled=()))
+
+
 def _claim_json(c: Claim) -> dict[str, Any]:
     times = ("since", "activity_at", "warned_at", "ended_at")
     return {
@@ -140,8 +158,88 @@ def _claim_json(c: Claim) -> dict[str, Any]:
     }
 
 
-def render(state: State) -> str:
-    """Deterministic in `state`: rendering the same state twice gives the same body."""
+def rank_prs(prs: Collection[LinkedPR], holders: Collection[str]) -> tuple[LinkedPR, ...]:
+    """The MAX_PRS that matter most, by number: the claim holders' first, then a verified
+    merge (it makes the ticket done), then open ones, newest first; so junk PRs that link a
+    ticket cannot push its holder's PR out of the state."""
+    keys = {h.lower() for h in holders}
+    order = {"open": 1, "merged": 2}
+
+    def importance(p: LinkedPR) -> tuple[int, int, int]:
+        stage = 0 if p.verified_merge else order.get(p.state, 3)
+        return (p.author.lower() not in keys, stage, -p.number)
+
+    return tuple(sorted(sorted(prs, key=importance)[:MAX_PRS], key=lambda p: p.number))
+
+
+def _pr_bounded(p: LinkedPR, checks: int = MAX_CHECKS, title: int = MAX_TITLE) -> LinkedPR:
+    return replace(
+        p,
+        title=p.title[:title],
+        author=p.author[:MAX_NAME],
+        verification=None if p.verification is None else p.verification[:20],
+        checks=tuple((n[:MAX_NAME], v[:20]) for n, v in p.checks[:checks]),
+        reason=p.reason[:MAX_REASON],
+    )
+
+
+def bounded(state: State) -> State:
+    """Every piece within its own bound."""
+    return replace(
+        state,
+        claims=tuple(replace(c, note=c.note[:MAX_NOTE]) for c in state.claims),
+        prs=tuple(_pr_bounded(p) for p in state.prs[:MAX_PRS]),
+        done=tuple(replace(d, evidence=d.evidence[:MAX_NOTE]) for d in state.done[-MAX_DONE:]),
+        notices=state.notices[-MAX_NOTICES:],
+        history=state.history[-MAX_HISTORY:],
+        handled=state.handled[-MAX_HANDLED:],
+    )
+
+
+def _trims(state: State) -> list[Callable[[State], State]]:
+    """Ways to make the state smaller, least important first."""
+    holders = {c.key for c in state.claims}
+
+    def keep_prs(count: int) -> Callable[[State], State]:
+        def trim(s: State) -> State:
+            mine = [p for p in s.prs if p.author.lower() in holders]
+            others = [p for p in rank_prs(s.prs, holders) if p not in mine]
+            return replace(s, prs=rank_prs([*mine, *others[:count]], holders))
+
+        return trim
+
+    return [
+        lambda s: replace(s, history=()),
+        lambda s: replace(s, prs=tuple(replace(p, checks=p.checks[:3]) for p in s.prs)),
+        lambda s: replace(s, prs=tuple(replace(p, reason=p.reason[:60]) for p in s.prs)),
+        keep_prs(10),
+        keep_prs(3),
+        lambda s: replace(s, prs=tuple(_pr_bounded(p, 0, 40) for p in s.prs)),
+        lambda s: replace(s, done=tuple(replace(d, evidence=d.evidence[:80]) for d in s.done)),
+        lambda s: replace(s, claims=tuple(replace(c, note=c.note[:80]) for c in s.claims)),
+        keep_prs(0),
+    ]
+
+
+def fit(state: State, now: datetime) -> tuple[State, str]:
+    """The bounded state and its rendering, trimmed until under MAX_STATUS characters."""
+    state = bounded(state)
+    body = render(state, now)
+    for trim in _trims(state):
+        if len(body) < MAX_STATUS:
+            break
+        state = trim(state)
+        body = render(state, now)
+    return state, body
+
+
+def _since(when: datetime, now: datetime) -> str:
+    return ago((now - when).total_seconds())
+
+
+def render(state: State, now: datetime) -> str:
+    """What people read, then the state for agents. Deterministic in (state, now); times are
+    relative to `now` here and exact (UTC) in the JSON."""
     lines = [STATUS_MARKER, f"### Baton status: `{state.status or 'closed'}`", ""]
     spec = state.spec
     if spec.total:
@@ -149,33 +247,43 @@ def render(state: State) -> str:
     else:
         lines.append("**Spec:** no acceptance criteria yet.")
     lines += ["", "**Claims**", ""]
+    named = any(state.roles)
     if state.claims:
-        lines += ["| role | holder | since | note |", "|---|---|---|---|"]
+        head = ["role"] if named else []
+        lines += ["| " + " | ".join([*head, "holder", "since", "note"]) + " |"]
+        lines += ["|" + "---|" * (len(head) + 3)]
         for c in state.claims:
-            lines.append(
-                f"| {table_cell(c.role or '(unnamed)')} | @{table_cell(c.holder)} | "
-                f"{format_time(c.since)} | {table_cell(c.note)} |"
-            )
+            role = [inert(c.role, MAX_NAME)] if named else []
+            cells = [*role, inert("@" + c.holder, MAX_NAME), _since(c.since, now), inert(c.note)]
+            lines.append("| " + " | ".join(cells) + " |")
+    elif state.status in (None, StatusLabel.DONE.short):
+        lines.append("None.")
     else:
         lines.append("None: free to `/claim`.")
     if state.prs:
         lines += ["", "**Linked pull requests**", ""]
         for p in state.prs[:MAX_PRS]:
-            checks = ", ".join(
-                f"{table_cell(n)}: {table_cell(s)}" for n, s in p.checks[:MAX_CHECKS]
-            )
-            lines.append(
-                f"- #{p.number} {table_cell(p.title)} ({p.state}{', draft' if p.draft else ''}; "
-                f"verification: {p.verification or 'none'}){': ' + checks if checks else ''}"
-            )
+            lines.append(_pr_line(p))
     if state.done:
         lines += ["", "**Done reports**", ""]
         for d in state.done:
-            evidence = f": {table_cell(d.evidence)}" if d.evidence else ""
-            lines.append(f"- {table_cell(d.role or '(unnamed)')} by @{table_cell(d.by)}{evidence}")
+            done_role = inert(d.role, MAX_NAME) if d.role else "the ticket"
+            evidence = f": {inert(d.evidence)}" if d.evidence else ""
+            by = inert("@" + d.by, MAX_NAME)
+            lines.append(f"- {done_role} by {by}, {_since(d.at, now)}{evidence}")
     payload = json.dumps(to_json(state), ensure_ascii=False)
     lines += ["", f"<!-- baton:state {_escape(payload)} -->"]
     return "\n".join(lines)
+
+
+def _pr_line(p: LinkedPR) -> str:
+    state = p.state + (", draft" if p.draft else "")
+    verdict = f"verification: {inert(p.verification or 'none', 20)}"
+    if p.reason:
+        verdict += f" ({inert(p.reason, MAX_REASON)})"
+    checks = ", ".join(f"{inert(n, MAX_NAME)}: {inert(v, 20)}" for n, v in p.checks[:MAX_CHECKS])
+    line = f"- #{p.number} {inert(p.title, MAX_TITLE)} ({state}; {verdict})"
+    return line + (f"; checks: {checks}" if checks else "")
 
 
 def _escape(payload: str) -> str:

@@ -32,11 +32,14 @@ def web_url_for(base_url: str, web_url: str | None = None) -> str:
     return base.removesuffix("/api/v3") if base.endswith("/api/v3") else f"{base}/web"
 
 
-def _reactions(url: str) -> JSON:
+def _reactions(url: str, contents: Sequence[str] = ()) -> JSON:
+    """GitHub's reaction rollup: a count per content."""
     counts = dict.fromkeys(
         ("+1", "-1", "laugh", "hooray", "confused", "heart", "rocket", "eyes"), 0
     )
-    return {"url": f"{url}/reactions", "total_count": 0, **counts}
+    for content in contents:
+        counts[content] += 1
+    return {"url": f"{url}/reactions", "total_count": len(contents), **counts}
 
 
 def user(

@@ -82,6 +82,7 @@ def comment(
     performed_via_github_app: JSON | None = None,
     author_association: str = "NONE",
     is_pull_request: bool = False,
+    reactions: Sequence[str] = (),
 ) -> JSON:
     kind = "pull" if is_pull_request else "issues"
     api = f"{repo['url']}/issues/comments/{id}"
@@ -96,7 +97,7 @@ def comment(
         "updated_at": updated_at,
         "author_association": author_association,
         "body": body,
-        "reactions": _reactions(api),
+        "reactions": _reactions(api, reactions),
         "performed_via_github_app": performed_via_github_app,
     }
 
