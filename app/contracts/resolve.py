@@ -16,6 +16,7 @@ from .facts import FileFacts
 from .link import Linker
 from .model import Call, Finding
 from .urls import (
+    Arg,
     Hole,
     Template,
     expand,
@@ -59,7 +60,7 @@ def _resolve(path: str, facts: FileFacts, linker: Linker) -> tuple[list[Call], l
     ]
     for pending in facts.pending:
         resolved = linker.pending(path, pending)
-        if resolved is not None and not has_args(resolved[1]) and isinstance(resolved[0], str):
+        if resolved is not None and not has_args(resolved[1]) and not isinstance(resolved[0], Arg):
             found.append((resolved[0], resolved[1], pending.line, resolved[2]))
     calls: list[Call] = []
     notices: list[Finding] = []
