@@ -245,7 +245,9 @@ def _result(head: Analysis, config: ContractsConfig, base: Analysis | None) -> S
 
     calls = [c for c in head.calls if not skip(c.method, c.path)]
     if head.endpoints:  # calls to hosts that are not the provider's are not checked against it
-        calls = match.provider_calls(calls, head.endpoints, config.base_path)
+        # a host is the provider's when its calls reach the provider, before the change or after
+        known = head.endpoints + (base.endpoints if base is not None else [])
+        calls = match.provider_calls(calls, known, config.base_path)
     findings = list(head.notices)
     removed: list[Finding] = []
     if base is not None:

@@ -34,6 +34,14 @@ class Wrapper:
 
 
 @dataclass(frozen=True, slots=True)
+class TemplateFn:
+    """A function that returns a URL built from its arguments, sending nothing itself
+    (`(id) => `/users/${id}``, orval's `getGetUserUrl`): called, its Args are filled."""
+
+    template: Template
+
+
+@dataclass(frozen=True, slots=True)
 class Forward:
     """A function that passes its path on to something imported (`get = p => request(p)`):
     resolved when linking, like a call to `target` with `args` (Arg pieces are the caller's)."""
@@ -150,8 +158,8 @@ class FileFacts:
     star_exports: tuple[str, ...] = ()  # `export * from './x'`
     # every exported name with its line, even of values we do not model (`export function GET`)
     export_names: tuple[tuple[str, int], ...] = ()
+    # the methods a default-exported request handler tests for (request_methods.py), or None
+    handled_methods: tuple[tuple[str, int], ...] | None = None
     notices: list[Notice] = field(default_factory=list)
     operations: list[Any] = field(default_factory=list)  # openapi.Operation
-    # `if (req.method === "GET")`, `case "POST":`: methods a handler file answers, with lines
-    handled: tuple[tuple[str, int], ...] = ()
     source: str = ""  # provider kind when the file is a spec

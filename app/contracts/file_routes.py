@@ -51,11 +51,8 @@ def file_endpoints(path: str, facts: FileFacts) -> list[Endpoint]:
         found = [(m, raw, line, "nextjs") for m, line in handlers]
     elif (at := _after(dirs, "pages", "api")) is not None and "default" in exported and not express:
         raw = "/api" + _path([*dirs[at:], stem])
-        answered = dict(reversed(facts.handled))  # the first place each method is handled
-        found = [
-            (m, raw, line, "nextjs") for m, line in sorted(answered.items(), key=lambda x: x[1])
-        ]
-        found = found or [("*", raw, exported["default"], "nextjs")]
+        tested = facts.handled_methods or (("*", exported["default"]),)
+        found = [(m, raw, line, "nextjs") for m, line in tested]
     elif stem == "+server" and (at := _after(dirs, "routes")) is not None:
         raw = _path(dirs[at:])
         found = [(m, raw, line, "sveltekit") for m, line in handlers]

@@ -106,7 +106,8 @@ class HttpCalls:
         local = isinstance(target, Func)
         if isinstance(target, Func):
             target = self.analyze(target)
-        self.url_at, self.local_fixed = (args[0] if args else None), False
+        self.url_at = (self._url_node(args[0]) or args[0]) if args else None
+        self.local_fixed = False
         if isinstance(target, Wrapper):
             self.local_fixed = local and not has_args(target.url)
             return self.apply(target, args, scope)
@@ -148,15 +149,20 @@ class HttpCalls:
     ) -> tuple[Any, Template, str] | None:
         """`__request(OpenAPI, { method: "GET", url: "/api/v1/items/{id}" })` (generated clients,
         `$.ajax`): an object literal with a literal HTTP method and a url is a request; so is
-        `client.post({ url: '/api/v1/users/' })` (hey-api), the method being the verb."""
+        `client.post({ url: '/api/v1/users/' })` (hey-api), the method being the verb, when
+        the url is a path (`cache.get({ url: key })` is not a request)."""
         for arg in args:
             if arg.type != "object":
                 continue
             value = self._value(arg, scope)
             if not isinstance(value, Obj):
                 continue
-            method = _method(value.get("method") or value.get("type"), verb.upper())
+            method = _method(value.get("method") or value.get("type"), "")
             url = value.get("url") or value.get("path") or value.get("endpoint")
+            if not method and verb:
+                url = value.get("url")
+                first = url[0] if isinstance(url, tuple) and url else None
+                method = verb.upper() if isinstance(first, str) and first.startswith("/") else ""
             if (
                 isinstance(method, str)
                 and method.lower() in HTTP_METHODS
@@ -171,8 +177,11 @@ class HttpCalls:
         for item in arg.named_children:
             key = item.child_by_field_name("key") if item.type == "pair" else item
             url = key is not None and self.ev.text(key).strip("'\"") in ("url", "path", "endpoint")
+            value = item.child_by_field_name("value")
+            if value is not None and value.type == "object":
+                continue  # hey-api's `path: { id }`: the path's parameters, not the URL
             if url and item.type in ("pair", "shorthand_property_identifier"):
-                return item.child_by_field_name("value") or item
+                return value or item
         return None
 
     def _url_and_options(self, args: list[Node], scope: Scope) -> tuple[Any, Template, str] | None:

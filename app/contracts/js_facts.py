@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from tree_sitter import Node
@@ -22,6 +21,7 @@ from .js_modules import collect_exports, express_call
 from .js_parse import ParseError, Script, parse, scripts
 from .js_scope import ClassBox, Func, Scope, bind_declarator, bind_params, declare
 from .js_values import Evaluator
+from .request_methods import handled_methods
 from .urls import AXIOS_DEFAULTS, Arg, Hole, has_args
 
 _FUNCS = {
@@ -50,18 +50,8 @@ _INERT = {
 }
 
 
-_HANDLED = re.compile(
-    rb"""(?:\.method\s*===?\s*|\bcase\s+)["'](GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)["']"""
-)
-
-
 def extract_js(path: str, data: bytes) -> FileFacts:
     facts = FileFacts("js")
-    if b"method" in data:  # a request handler that branches on the method (Next.js pages/api)
-        facts.handled = tuple(
-            (m.group(1).decode(), data.count(b"\n", 0, m.start()) + 1)
-            for m in _HANDLED.finditer(data)
-        )
     for script in scripts(path, data):
         try:
             tree = parse(script)
@@ -131,6 +121,8 @@ class _File(HttpCalls):
         self._construct(root, scope)
         self._walk(root, scope, self._visit)
         collect_exports(root, scope, self.ev, self.analyze, self.facts)
+        if any(name == "default" for name, _ in self.facts.export_names):  # a request handler?
+            self.facts.handled_methods = handled_methods(root, self.ev.source, self.offset)
 
     def _construct(self, root: Node, scope: Scope) -> None:
         """Module-level `new Service(client)` first: the client it is given is what `this.http`

@@ -106,7 +106,7 @@ def express_call(
         for path_node in paths:
             path = ev.eval(path_node, scope)
             literal = isinstance(path, tuple) and path and isinstance(path[0], str)
-            if literal and path[0].startswith("/"):
+            if literal and (path[0].startswith("/") or path == ("*",)):  # `*`: every path
                 method = "*" if verb == "all" else verb.upper()
                 facts.routes.append(RouteDecl(router, method, path, line, "express"))
     elif verb == "use" and args and isinstance(owner, RouterRef):

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from tree_sitter import Node
 
-from .facts import Client, Forward, Obj, RouterRef, Wrapper
+from .facts import Client, Forward, Obj, RouterRef, TemplateFn, Wrapper
 from .urls import Arg, Ref, choice
 
 if TYPE_CHECKING:
@@ -177,7 +177,10 @@ def freeze(value: Any, depth: int = 0, analyze: Any = None) -> Any:
         return None
     if isinstance(value, Func):
         wrapper = analyze(value) if analyze else None
-        return wrapper or value.scope.ev.client_factory(value)
+        made = wrapper or value.scope.ev.client_factory(value)
+        if made is None and (formula := value.scope.ev.formula(value)) is not None:
+            return TemplateFn(formula)
+        return made
     if isinstance(value, ClassBox):
         value = value.obj()
     if isinstance(value, Obj):
@@ -187,7 +190,7 @@ def freeze(value: Any, depth: int = 0, analyze: Any = None) -> Any:
             if v is not None
         )
         return Obj(members) if members else None
-    if isinstance(value, tuple | Client | Wrapper | Forward | RouterRef | Ref):
+    if isinstance(value, tuple | Client | Wrapper | Forward | RouterRef | Ref | TemplateFn):
         return value
     return None
 

@@ -46,6 +46,8 @@ _INTEROP = (
 # Clients installed as framework plugins and reached through the component or the framework.
 _PLUGIN_CLIENTS = ("axios", "$axios", "$http")
 _PLUGIN_HOSTS = ("this", "identifier", "member_expression")
+# What a function building a URL returns (a call, `await`, an object: something else).
+_URL_EXPRESSIONS = ("template_string", "binary_expression", "ternary_expression", "string")
 _CHAINED = ("use", "get", "post", "put", "patch", "delete", "all", "options", "head")
 _TRANSPARENT = {
     "parenthesized_expression",
@@ -416,15 +418,60 @@ class Evaluator:
                 )
             if isinstance(obj_value, RouteChain):
                 return obj_value
+            if isinstance(obj_value, Func) and prop == "bind":  # `api.request.bind(api)`
+                return obj_value
             if isinstance(obj_value, RouterRef) and prop in _CHAINED:
                 return obj_value  # `Router().use('/api', api)`: the router, mounts applied
         if isinstance(target, Func):
-            return self._returned_url(target, arg_nodes, scope, depth) or self.client_factory(
-                target, depth
-            )
+            made = self.client_factory(target, depth)
+            if made is None and arg_nodes:  # `getUserUrl(id)`: the URL it builds from `id`
+                formula = self.formula(target, depth)
+                if formula is not None:
+                    values = [self.eval(a, scope, depth + 1) for a in arg_nodes]
+                    return self.fill(formula, values, arg_nodes)
+            return made
         if isinstance(target, Ref):  # `Api().get(...)`: what an imported factory returns
-            return Ref(target.module, target.name + "()")
+            given = tuple(
+                self.as_template(self.eval(a, scope, depth + 1), a) for a in arg_nodes[:8]
+            )
+            return Ref(target.module, target.name + "()", given)
         return None
+
+    def formula(self, func: Func, depth: int = 0) -> tuple[Any, ...] | None:
+        """The URL a function returns built from its parameters (as Args), if it returns one:
+        `(id) => `${BASE}/users/${id}``, `(base, qs) => qs ? `${base}?${qs}` : base`."""
+        body = func.node.child_by_field_name("body")
+        if body is None or depth > MAX_DEPTH:
+            return None
+        if body.type == "statement_block":
+            returned = [c for c in body.named_children if c.type == "return_statement"]
+            body = (
+                returned[-1].named_children[0] if returned and returned[-1].named_children else None
+            )
+        if body is None or body.type not in _URL_EXPRESSIONS:
+            return None  # `(id) => api.get(...)` sends a request: not a URL builder
+        inner = Scope(func.scope, self)
+        bind_params(func.node, inner, self)
+        memo, self.memo = self.memo, None  # its own scope: values of its own
+        try:
+            value = self.eval(body, inner, depth + 1)
+        finally:
+            self.memo = memo
+        template = self.as_template(value, None) if isinstance(value, tuple | Arg) else None
+        if template is None or not any(isinstance(p, Arg) for p in template):
+            return None
+        return template
+
+    def fill(self, template: tuple[Any, ...], values: list[Any], nodes: list[Node]) -> Any:
+        """A formula's Args replaced by the values it is called with."""
+
+        def piece(p: Arg) -> tuple[Any, ...]:
+            if not 0 <= p.index < len(values):
+                return (Hole(p.name),)
+            value = self.member(values[p.index], p.prop) if p.prop else values[p.index]
+            return self.as_template(value, None if p.prop else nodes[p.index])
+
+        return map_pieces(template, lambda p: piece(p) if isinstance(p, Arg) else (p,))
 
     def _not_a_factory(self, body: Node) -> bool:
         """`(id) => api.get(...)` is a request, not a function returning a client or a constant:
@@ -432,39 +479,6 @@ class Evaluator:
         callee = body.child_by_field_name("function") if body.type == "call_expression" else None
         prop = callee.child_by_field_name("property") if callee is not None else None
         return prop is not None and self.text(prop) not in ("create", "extend")
-
-    def _returned_url(
-        self, func: Func, arg_nodes: list[Node], scope: Scope, depth: int
-    ) -> tuple[Any, ...] | None:
-        """`getUserUrl(id)` where `getUserUrl = (id) => `/users/${id}``: the URL it builds from
-        this call's arguments (orval's URL helpers)."""
-        body = self._returned(func)
-        if body is None or body.type not in ("template_string", "binary_expression") or depth > 8:
-            return None
-        memo, self.memo = self.memo, None  # the body, read with the function's own parameters
-        try:
-            inner = Scope(func.scope, self)
-            bind_params(func.node, inner, self)
-            value = self.eval(body, inner, depth + 1)
-            if not isinstance(value, tuple) or not any(isinstance(p, str) for p in value):
-                return None
-            given = [self.eval(a, scope, depth + 1) for a in arg_nodes]
-        finally:
-            self.memo = memo
-
-        def fill(piece: Any) -> tuple[Any, ...]:
-            if isinstance(piece, Arg) and not piece.prop and 0 <= piece.index < len(given):
-                return self.as_template(given[piece.index], None)
-            return (Hole(piece.name),) if isinstance(piece, Arg) else (piece,)
-
-        return map_pieces(value, fill)
-
-    def _returned(self, func: Func) -> Node | None:
-        body = func.node.child_by_field_name("body")
-        if body is not None and body.type == "statement_block":
-            returned = next((c for c in body.named_children if c.type == "return_statement"), None)
-            return returned.named_children[0] if returned and returned.named_children else None
-        return body
 
     def client_factory(self, func: Func, depth: int = 0) -> Client | tuple[Any, ...] | None:
         """`() => axios.create({...})`: the client a factory function returns, if it returns one;

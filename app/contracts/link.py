@@ -6,7 +6,18 @@ import posixpath
 from collections.abc import Mapping
 from typing import Any
 
-from .facts import Client, FileFacts, Forward, Obj, PendingCall, RouterRef, Wrapper, forward_args
+from .django_settings import EXPORT_KEY, is_settings_ref, settings_target
+from .facts import (
+    Client,
+    FileFacts,
+    Forward,
+    Obj,
+    PendingCall,
+    RouterRef,
+    TemplateFn,
+    Wrapper,
+    forward_args,
+)
 from .model import Endpoint
 from .urls import (
     AXIOS_DEFAULTS,
@@ -56,6 +67,9 @@ class Linker:
             ),
             None,
         )
+        self.django_settings = [
+            (p, f.exports[EXPORT_KEY]) for p, f in sorted(facts.items()) if EXPORT_KEY in f.exports
+        ]
         for path in facts:
             if path.endswith(".py"):
                 module = path[:-3].removesuffix("/__init__")
@@ -136,6 +150,9 @@ class Linker:
         """(value, file it lives in, attributes left over when a client was reached)."""
         if hops > _MAX_HOPS:
             return None, file, ()
+        if file.endswith(".py") and is_settings_ref(ref):  # Django's `settings.X`
+            settings = settings_target(file, ref, self.django_settings)
+            return self.lookup(*settings, hops + 1) if settings else (None, file, ())
         # `default().get`: calling a factory export gives the client it returns
         names = [n.removesuffix("()") for n in ref.name.split(".") if n]
         target = self.resolve_module(file, ref.module)
@@ -203,7 +220,12 @@ class Linker:
             value, where, rest = self.lookup(file, p)
             if isinstance(value, tuple) and not rest and hops < _MAX_HOPS:
                 return self.template(where, value, hops + 1)
-            return (Hole(p.name.split(".")[-1]),)
+            if isinstance(value, TemplateFn) and not rest and hops < _MAX_HOPS:
+                # `appendQueryString(baseURL, qs)`: its URL with the caller's arguments
+                given = tuple(self.template(file, a, hops + 1) for a in p.args)
+                body = self.template(where, value.template, hops + 1)
+                return map_pieces(body, lambda a: _given(a, given) if isinstance(a, Arg) else (a,))
+            return (Hole(p.name.split(".")[-1].removesuffix("()")),)
 
         return map_pieces(template, piece)
 
@@ -224,9 +246,8 @@ class Linker:
             return None  # `api.get(url).then(f)`: the promise's method, not a request
         if isinstance(value, Client) and value.kind not in ("express", "express.Router"):
             verb = rest[0] if rest else ""
-            method: Any  # upper case, or a Choice template of methods
-            base = self.template(where, value.base)
             url = args[0] if args and isinstance(args[0], tuple) else ()
+            method: Any
             if verb:
                 if verb not in ("get", "post", "put", "patch", "delete", "head", "options", "del"):
                     return None
@@ -235,11 +256,15 @@ class Linker:
                 return None  # `Api()`: the factory call itself, not a request
             elif isinstance(args[0], dict):  # axios(config)
                 url = args[0].get("url") or ()
-                given = args[0].get("method")
-                method = _literal(given) or (given if _choices(given) else "GET")
+                method = method_of(args[0].get("method"))
             else:
                 config = args[1] if len(args) > 1 and isinstance(args[1], dict) else {}
-                method = _literal(config.get("method")) or "GET"
+                method = method_of(config.get("method"))
+            relative = bool(url) and isinstance(url[0], str)  # join_base: absolute URLs win
+            global_axios = Client(value.kind, value.base) == Client("axios")
+            base = self.template(
+                where, (AXIOS_DEFAULTS,) if global_axios and relative else value.base
+            )
             return method, bind_args(join_base(base, url) if url else ()), value.kind
         if isinstance(value, Wrapper) and not rest:
             url = self.template(where, value.url)
@@ -256,7 +281,9 @@ class Linker:
                 holder = args[method.index] if 0 <= method.index < len(args) else None
                 absent = method.prop == "method" and method.index >= len(args)
                 default = "GET" if absent or isinstance(holder, dict) else "*"
-                method = _literal(fill(method)) or default
+                given = holder.get(method.prop) if isinstance(holder, dict) else None
+                method = method_of(given) if given is not None else _literal(fill(method))
+                method = method or default
             return method, bind_args(filled), value.client
         return call.fallback
 
@@ -351,9 +378,28 @@ class Linker:
         return None
 
 
-def _choices(value: Any) -> bool:
-    """A method that is one of several (`id ? 'PUT' : 'POST'`): expanded with the URL."""
-    return isinstance(value, tuple) and any(type(p).__name__ == "Choice" for p in value)
+def _given(arg: Arg, given: tuple[Template, ...]) -> Template:
+    if 0 <= arg.index < len(given) and not arg.prop:
+        return given[arg.index]
+    return (Hole(arg.name),)
+
+
+def method_of(value: Any) -> Any:
+    """A request config's method: GET when absent, upper case when literal, the template itself
+    when it takes several literal values (`id ? 'PUT' : 'POST'`, expanded with the URL), else
+    "*" (unknown: never guessed, a wrong guess would be a false error)."""
+    if value is None:
+        return "GET"
+    literal = _literal(value)
+    if literal is not None:
+        return literal
+    values = expand(value) if isinstance(value, tuple) else []
+    if values and all(_literal(v) in _METHODS for v in values):
+        return value
+    return "*"
+
+
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
 def _literal(value: Any) -> str | None:

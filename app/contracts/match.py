@@ -77,6 +77,8 @@ class EndpointIndex:
         self._rest: list[Endpoint] = []  # with a {*} segment: checked one by one
         self._partial: set[Endpoint] = set()  # endpoints the trie alone cannot decide
         for ep in self.endpoints:
+            if is_fallback(ep, self.endpoints):
+                continue
             segments = ep.path.strip("/").split("/")
             if "{*}" in segments:
                 self._rest.append(ep)
@@ -133,6 +135,20 @@ class EndpointIndex:
         return found
 
 
+def is_fallback(endpoint: Endpoint, endpoints: Sequence[Endpoint]) -> bool:
+    """A catch-all at the root (`app.get('*')`, `/<path:path>`) next to other routes is the
+    frontend's fallback page or a 404 handler: it answers no API call, and a call that reaches
+    only it is drift."""
+    return (
+        endpoint.path == "/{*}"
+        and endpoint.source in _CODE_ROUTES  # a file-based `[...path]` handler is deliberate
+        and any(ep.path != "/{*}" for ep in endpoints)
+    )
+
+
+_CODE_ROUTES = ("express", "flask", "fastapi")
+
+
 def match_calls(
     calls: Sequence[Call], endpoints: Sequence[Endpoint], base_path: str = ""
 ) -> tuple[list[Finding], dict[Call, list[Endpoint]]]:
@@ -168,8 +184,35 @@ def provider_calls(
     if not hosts:
         return list(calls)
     index = EndpointIndex(endpoints, base_path)
-    ours = {c.host for c in calls if c.host and index.path_matches(c.path)}
+    reaching: set[str] = set()
+    for call in calls:  # one call reaching the provider is enough for its host
+        if call.host and call.host not in reaching and index.path_matches(call.path):
+            reaching.add(call.host)
+    unreached = hosts - reaching
+    if any(h.startswith(("localhost:", "{")) for h in unreached) and any(
+        not c.host and index.path_matches(c.path) for c in calls
+    ):
+        reaching.add("")  # relative calls show where the provider is
+    ours = reaching | _local_ours(unreached, reaching, endpoints)
     return [c for c in calls if not c.host or c.host in ours]
+
+
+# Ports the provider's framework serves on by default (`next dev`, `flask run`, `uvicorn`).
+_DEFAULT_PORTS = {"nextjs": "3000", "nuxt": "3000", "flask": "5000", "fastapi": "8000"}
+
+
+def _local_ours(unreached: set[str], reaching: set[str], endpoints: Sequence[Endpoint]) -> set[str]:
+    """A local port none of whose calls reach the provider is another service (json-server
+    on :4000 beside Next.js on :3000) only when other calls show where the provider is, and
+    the port is not the provider framework's default. So is an unknown base URL
+    (`${BASE_URL}/all`, `BASE_URL` from SvelteKit's private env)."""
+    defaults = {_DEFAULT_PORTS.get(ep.source, "") for ep in endpoints}
+    return {
+        host
+        for host in unreached
+        if (host.startswith("localhost:") and host.partition(":")[2] in defaults)
+        or (host.startswith(("localhost:", "{")) and not reaching)
+    }
 
 
 def strong_match(call_path: str, endpoint_path: str) -> bool:
@@ -314,5 +357,5 @@ def unused_endpoints(
             ep.path,
         )
         for ep in endpoints
-        if ep not in used
+        if ep not in used and not is_fallback(ep, endpoints)
     ]

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import ast
 
+from .django_settings import EXPORT_KEY, SETTINGS_ENV, settings_module
 from .facts import HTTP_METHODS, CallDecl, Client, FileFacts, Notice, PendingCall, Wrapper
 from .python_index import Index, index
 from .python_routes import extract_routes
 from .python_values import Context, ModuleScope, function_context
-from .urls import Arg, Hole, Ref, Template, bind_args, has_args, is_external, join_base, map_pieces
+from .urls import (
+    Arg,
+    Hole,
+    Ref,
+    Template,
+    bind_args,
+    has_args,
+    is_external,
+    join_base,
+    late_bound,
+    map_pieces,
+)
 
 _LIBRARIES = ("requests", "httpx")
 _CLIENT_CLASSES = ("Session", "Client", "AsyncClient")
@@ -47,6 +59,8 @@ def extract_python(text: str) -> FileFacts:
         found = scope.value(returned) or scope.obj(returned) if returned is not None else None
         if found is not None:
             facts.exports[name] = found
+    if SETTINGS_ENV in text and (named := settings_module(idx)) is not None:
+        facts.exports[EXPORT_KEY] = named
     extract_routes(tree, scope, facts, idx)
     calls = _Calls(scope, facts)
     calls.run(idx)
@@ -60,6 +74,7 @@ class _Calls:
         self.facts = facts
         self.clients: dict[str, Client] = {}  # local name or "self.attr" -> client
         self.wrappers: dict[str, Wrapper] = {}  # function name -> wrapper
+        self.url_line = 0  # line of the URL argument of the last request read
 
     def run(self, idx: Index) -> None:
         self._contexts: dict[int, Context] = {}
@@ -72,15 +87,19 @@ class _Calls:
                 break
         for node, within in idx.calls:
             ctx = self._context(within, idx) if within is not None else Context()
+            self.url_line = 0
             ctx.at = node.lineno
             found = self._http(node, ctx)
+            line = self.url_line or node.lineno
             if found is None:
                 self._pending(node, ctx)
                 continue
             method, url, client = found
             if has_args(url) or isinstance(method, Arg):
+                if isinstance(method, str) and late_bound(url):  # the linker tells
+                    self.facts.calls.append(CallDecl(method, url, line, client))
                 continue  # inside a wrapper: reported where the wrapper is called
-            decl = CallDecl(str(method), url, node.lineno, client)
+            decl = CallDecl(str(method), url, line, client)
             (self.facts.calls if url else self.facts.unresolved).append(decl)
 
     def exports(self, tree: ast.Module) -> None:
@@ -193,6 +212,7 @@ class _Calls:
         )
         if _external(url_node):
             return None  # a literal URL of another host: not our API
+        self.url_line = getattr(url_node, "lineno", 0)  # a call's line is its URL's
         url = self.scope.value(url_node, ctx) if url_node is not None else None
         if url is None:
             return method, (), client.kind

@@ -6,6 +6,7 @@ import ast
 from typing import Any
 
 from .facts import FileFacts, MountDecl, RouteDecl, RouterDecl, RouterRef
+from .flask_restful import resource_methods
 from .python_index import Index
 from .python_values import Context, ModuleScope, function_context
 from .urls import Hole, Ref, Template
@@ -67,18 +68,7 @@ def extract_routes(tree: ast.Module, scope: ModuleScope, facts: FileFacts, idx: 
                     )
                 )
     _restful_apis(idx, scope, routers, facts)
-    # Flask-RESTful/MethodView classes: the HTTP methods they define
-    resources = {
-        cls.name: [
-            f.name.upper()
-            for f in cls.body
-            if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
-            and f.name in _METHOD_DECORATORS
-        ]
-        or ["*"]
-        for cls in tree.body
-        if isinstance(cls, ast.ClassDef)
-    }
+    resources = resource_methods(tree)  # Flask-RESTful/MethodView classes: their methods
     framework = next(iter(routers.values()), "")
     if not framework:
         framework = "flask" if "flask" in str(scope.modules.values()) else "fastapi"

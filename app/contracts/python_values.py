@@ -78,8 +78,6 @@ class ModuleScope:
             for alias in node.names:
                 local = alias.asname or alias.name
                 self.imports[local] = Ref(spec, alias.name)
-                if spec == "django.conf" and alias.name == "settings":
-                    self.imports[local] = Ref("settings", "")  # the project's settings.py
                 if node.level == 0 and node.module:
                     self.modules[local] = f"{node.module}.{alias.name}"
         elif isinstance(node, ast.Assign) and len(node.targets) == 1:

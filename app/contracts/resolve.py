@@ -16,9 +16,10 @@ from .facts import FileFacts
 from .link import Linker
 from .model import Call, Finding
 from .urls import (
-    Arg,
+    Choice,
     Hole,
     Template,
+    bind_args,
     expand,
     has_args,
     is_inline,
@@ -60,40 +61,53 @@ def _resolve(path: str, facts: FileFacts, linker: Linker) -> tuple[list[Call], l
     ]
     for pending in facts.pending:
         resolved = linker.pending(path, pending)
-        if resolved is not None and not has_args(resolved[1]) and not isinstance(resolved[0], Arg):
+        if (
+            resolved is not None
+            and not has_args(resolved[1])
+            and isinstance(resolved[0], str | tuple)
+        ):
             found.append((resolved[0], resolved[1], pending.line, resolved[2]))
     calls: list[Call] = []
     notices: list[Finding] = []
     for method, url, line, client in found:
         linked = linker.template(path, url)
+        if has_args(linked):  # a wrapper's own request, its base now known (urls.late_bound)
+            linked = bind_args(linked)
+            if has_args(linked):
+                continue  # its argument is the path: reported where the wrapper is called
         shapes: list[tuple[str, str, str, str] | None] = []
-        for verb, template in _alternatives(method, linked):  # one call per value the URL takes
+        for verb, template in _alternatives(method, linked):  # one call per value of the URL
             if not is_inline(template):
                 shape = template_path(template) if template else None
-                shapes.append((verb, shape[0], shape[1], origin_host(template)) if shape else None)
+                shapes.append((*shape, origin_host(template), verb) if shape else None)
         if None in shapes and (len(shapes) == 1 or not any(shapes)):
             notices.append(unresolved(path, line, client, render_raw(linked)))
-        for verb, norm, raw, host in dict.fromkeys(s for s in shapes if s is not None):
+        for norm, raw, host, verb in dict.fromkeys(s for s in shapes if s is not None):
             calls.append(Call(verb, norm, path, line, raw, client, host))
     for call in facts.unresolved:
         notices.append(unresolved(path, call.line, call.client, ""))
     return calls, notices
 
 
-_SEP = Hole("\0method")  # between a method that takes several values and its URL
+_METHOD_END = Hole("\0method")  # where the method ends when expanded with the URL
 
 
 def _alternatives(method: Any, url: Template) -> list[tuple[str, Template]]:
-    """(method, url) pairs: a method chosen by the same condition as the URL goes with it."""
+    """(method, url) per value a request takes. A method given as a template (`id ? 'PUT' :
+    'POST'`) is expanded with the URL, so that alternatives of one condition stay paired."""
     if isinstance(method, str):
         return [(method, t) for t in expand(url)]
-    if not isinstance(method, tuple):
+    url_keys = {p.key for p in url if isinstance(p, Choice) and p.key}
+    paired = isinstance(method, tuple) and all(
+        isinstance(p, str) or (isinstance(p, Choice) and p.key in url_keys) for p in method
+    )
+    if not paired:  # a method not chosen with the URL: any of its values may go with any URL
         return [("*", t) for t in expand(url)]
     out = []
-    for joint in expand((*method, _SEP, *url)):
-        at = joint.index(_SEP)
-        verb = joint[0] if at == 1 and isinstance(joint[0], str) else "*"
-        out.append((verb.upper(), joint[at + 1 :]))
+    for joint in expand((*method, _METHOD_END, *url)):
+        end = joint.index(_METHOD_END) if _METHOD_END in joint else 0
+        verb = joint[0] if end == 1 and isinstance(joint[0], str) else "*"
+        out.append((verb.upper(), tuple(joint[end + 1 :])))
     return out
 
 

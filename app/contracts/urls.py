@@ -28,6 +28,7 @@ class Arg:
 class Ref:
     module: str  # import specifier as written ("./config", "app.service.settings")
     name: str  # exported name, dotted for attributes ("environment.apiUrl")
+    args: tuple[Any, ...] = ()  # `f(a, b)` of an imported function: the arguments' templates
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +198,17 @@ def bind_args(template: Template) -> Template:
     return map_pieces(template, lambda p: (Hole(p.name or p.prop),) if isinstance(p, Arg) else (p,))
 
 
+def late_bound(template: Template) -> bool:
+    """`settings.API_URL_SINGLE + "/" + ident`: whether `ident` is a parameter or the path
+    depends on a constant of another module; the linker decides (bind_args once it is known)."""
+    for piece in template:
+        if isinstance(piece, Arg):
+            return False
+        if isinstance(piece, Ref):
+            return True
+    return False
+
+
 def map_pieces(template: Template, fn: Any) -> Template:
     """Each piece replaced by the template `fn` gives for it, inside alternatives too."""
     for p in template:  # most templates are plain: literal text and holes
@@ -235,16 +247,33 @@ def render_raw(template: Template) -> str:
 
 
 def origin_host(template: Template) -> str:
-    """The host of a URL written with a literal origin, "" for relative or local URLs."""
+    """The host of a URL written with a literal origin, "" for relative URLs. A local origin is
+    "" unless it names a port (`http://localhost:4000`): another service on the same machine
+    (json-server beside a Next.js app) is told from the provider by its port."""
     first = template[0] if template else None
     match = (
         (_SCHEME.match(first) or _PROTOCOL_RELATIVE.match(first))
         if isinstance(first, str)
         else None
     )
-    if match is None or not is_third_party((match.group(0),)):
+    if match is None:
+        return _unknown_base(template)
+    host = match.group(0).split("//", 1)[1].split("@")[-1].lower()
+    if not is_third_party((match.group(0),)):
+        name, _, port = host.rpartition(":") if not host.endswith("]") else (host, "", "")
+        return f"localhost:{port}" if name and port.isdigit() else ""
+    return host
+
+
+def _unknown_base(template: Template) -> str:
+    """`${BASE_URL}/all`: the unknown base, named, as a host of its own ("{BASE_URL}"). It may
+    be the provider's (`process.env.API_URL`) or another service's (SvelteKit's private env):
+    its calls tell which (match.provider_calls)."""
+    first = next((i for i, p in enumerate(template) if isinstance(p, str)), 0)
+    if first == 0 or not str(template[first]).startswith("/"):
         return ""
-    return match.group(0).split("//", 1)[1].split("@")[-1].lower()
+    names = [p.name if isinstance(p, Hole | Ref) else "" for p in template[:first]]
+    return "{" + ".".join(names) + "}"
 
 
 def template_path(template: Template) -> tuple[str, str] | None:
@@ -293,7 +322,7 @@ def template_path(template: Template) -> tuple[str, str] | None:
 def normalize_route(raw: str) -> str:
     """A provider's route as written (`/users/<int:id>/`, `/users/:id`) -> `/users/{}`."""
     text = raw.split("?", 1)[0]
-    text = re.sub(r"(?<!\{)\*\*?(?!\})|\(\.\*\)", "{*}", text)  # `{*}` is one already
+    text = re.sub(r"(?<!\{)\*\*?(?!\})|\(\.\*\)", "{*}", text)  # `{*}` stays itself
     text = _PARAM.sub(
         lambda m: "{*}" if m.group(0) == "{*}" or m.group(0).startswith("<path:") else "{}", text
     )

@@ -384,8 +384,11 @@ class Tools:
                                  key=lambda f: (f.path, f.line, f.code))  # fmt: skip
         doc = json.loads(render(result, "json"))
         old = {f.key for f in base_result.findings} if base_result else None
-        findings = [
-            m.Finding(**f, new=None if old is None else tuple(f["key"]) not in old)
+        findings = [  # `new` said against this tool's own base (the scan's, when --base, too)
+            m.Finding(
+                **{k: v for k, v in f.items() if k != "new"},
+                new=None if old is None else tuple(f["key"]) not in old,
+            )
             for f in doc["findings"]
         ]
         if new_only and old is not None:
@@ -398,7 +401,8 @@ class Tools:
             )  # fmt: skip
         return m.Mismatches(
             source=source, commit=commit, base=base_label, version=doc["version"],
-            summary=doc["summary"], findings=findings, check_run=record,
+            summary={k: v for k, v in doc["summary"].items() if isinstance(v, int)},
+            findings=findings, check_run=record,
         )  # fmt: skip
 
     def _local_base(self, cc: ContractsConfig) -> tuple[dict[str, bytes], str]:
