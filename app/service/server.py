@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 STORE = web.AppKey("store", DeliveryStore)
 WORKER = web.AppKey("worker", Worker)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
-RECONCILER: web.AppKey[Reconciler] = web.AppKey("reconciler")
 METRICS = web.AppKey("metrics", Metrics)
 BODY_BUDGET = web.AppKey("body_budget", intake.BodyBudget)
 
@@ -127,7 +126,6 @@ def create_app(
             reconciler = Reconciler(dispatcher, store, worker)
             app[DISPATCHER] = dispatcher
             app[WORKER] = worker
-            app[RECONCILER] = reconciler
             worker.start()
             upkeep = asyncio.create_task(maintain(store))
             sweeping = (
