@@ -9,9 +9,20 @@ import os
 import sqlite3
 import time
 import uuid
+import zlib
 from pathlib import Path
 
-from app.service.queue import HOLD_BYTES, DeliveryStore, GroupCommit, RetryLater
+from app.service.payload_dictionary import DICTIONARY
+from app.service.queue import (
+    FORMAT_DICT_1,
+    FORMAT_DICT_2,
+    HOLD_BYTES,
+    DeliveryStore,
+    GroupCommit,
+    RetryLater,
+    pack,
+    unpack,
+)
 from app.service.worker import Worker
 
 
@@ -121,6 +132,29 @@ def test_bodies_are_stored_compressed_and_dropped_once_handled(tmp_path: Path) -
     kept = [seq for (seq,) in store._db.execute("SELECT seq FROM bodies")]
     assert kept == [two.seq]  # the dead letter keeps its body, for a look or a redelivery
     store.close()
+
+
+def test_both_body_formats_round_trip(tmp_path: Path) -> None:
+    """Rows written by the zlib version (FORMAT_DICT_1) still read after the move to zstd
+    (FORMAT_DICT_2), as do raw JSON rows of before either."""
+    body = b'{"action":"opened","repository":{"full_name":"o/r"},"text":"' + b"xy" * 3000 + b'"}'
+    packer = zlib.compressobj(1, zdict=DICTIONARY)
+    old = FORMAT_DICT_1 + packer.compress(body) + packer.flush()
+    new = pack(body)
+    assert new[:1] == FORMAT_DICT_2 and len(new) < len(body) / 10
+    assert unpack(old) == unpack(new) == unpack(body) == body
+    path = str(tmp_path / "q.db")
+    store = DeliveryStore(path)
+    store.put_many([("z", "issues", "k2", body)])
+    store.put_many([("old", "issues", "k1", b"{}"), ("raw", "issues", "k3", b"{}")])
+    with store._db:  # as an earlier version left them
+        store._db.execute("UPDATE bodies SET body=? WHERE seq=2", (old,))
+        store._db.execute("UPDATE bodies SET body=? WHERE seq=3", (body,))
+    store.close()
+    again = DeliveryStore(path)
+    got = {d.id: d.body for d in again.ready(time.time(), (), 5)}
+    assert got == {"z": body, "old": body, "raw": body}
+    again.close()
 
 
 async def test_retries_back_off_on_the_injected_clock_then_die(tmp_path: Path) -> None:

@@ -182,37 +182,66 @@ def _answer(status: int, message: str, **extra: Any) -> web.Response:
 
 
 async def _read(
-    request: web.Request, key: bytes, header: str, budget: BodyBudget, timeout: float
+    request: web.Request, mac: Any, header: str, budget: BodyBudget, timeout: float
 ) -> _Body:
-    """Read the body within the budget and the time bound, hashing it as it comes."""
+    """Read the body within the budget and the time bound, hashing it as it comes. `mac` is an
+    HMAC primed with the secret, copied here (cheaper than keying a new one per request)."""
     declared = request.content_length
     reserved = declared if declared is not None else 0
     if not budget.take(reserved):
         raise _Refused(_busy())
+    content = request.content
+    try:
+        if content.is_eof():  # the whole body came with the headers: one chunk, no waiting
+            data = content.read_nowait()
+            size = len(data)
+            if size > MAX_BODY:
+                raise _Refused(_answer(413, "payload too large"))
+            if size > reserved:
+                if not budget.take(size - reserved):
+                    raise _Refused(_busy())
+                reserved = size
+            mac = mac.copy()
+            mac.update(data)
+            ok = hmac.compare_digest(b"sha256=" + mac.hexdigest().encode(), header.lower().encode())
+            return _Body(data if ok else b"", ok)
+        return await _read_chunks(request, mac, header, budget, timeout, reserved)
+    finally:
+        budget.give(reserved)
+
+
+async def _read_chunks(
+    request: web.Request,
+    mac: Any,
+    header: str,
+    budget: BodyBudget,
+    timeout: float,
+    reserved: int,
+) -> _Body:
+    """The body still arriving: chunk by chunk, within the time bound. What it reserves beyond
+    `reserved` it gives back itself."""
     chunks: list[bytes] = []
     size = 0
-    mac = hmac.new(key, digestmod=hashlib.sha256)
+    extra = 0
+    mac = mac.copy()
 
     def feed(chunk: bytes) -> None:
-        nonlocal size, reserved
+        nonlocal size, extra
         size += len(chunk)
         if size > MAX_BODY:
             raise _Refused(_answer(413, "payload too large"))
-        if size > reserved:  # chunked, or longer than declared: reserve as it comes
-            if not budget.take(size - reserved):
+        if size > reserved + extra:  # chunked, or longer than declared: reserve as it comes
+            if not budget.take(size - reserved - extra):
                 raise _Refused(_busy())
-            reserved = size
+            extra = size - reserved
         mac.update(chunk)
         chunks.append(chunk)
 
     content = request.content
     try:
-        if content.is_eof():  # the whole body came with the headers: nothing to wait for
-            feed(content.read_nowait())
-        else:
-            async with asyncio.timeout(timeout):
-                while chunk := await content.readany():
-                    feed(chunk)
+        async with asyncio.timeout(timeout):
+            while chunk := await content.readany():
+                feed(chunk)
         expected = b"sha256=" + mac.hexdigest().encode()
         ok = hmac.compare_digest(expected, header.lower().encode())
         return _Body(b"".join(chunks) if ok else b"", ok)
@@ -220,7 +249,7 @@ async def _read(
         log.warning("body from %s not received within %gs; cut off", request.remote, timeout)
         raise _Refused(_answer(408, "request body too slow"), hang_up=True) from None
     finally:
-        budget.give(reserved)
+        budget.give(extra)
 
 
 def _busy() -> web.Response:
@@ -237,7 +266,7 @@ def make_handler(
     budget: BodyBudget | None = None,
     body_timeout: float = BODY_TIMEOUT,
 ) -> Callable[[web.Request], Any]:
-    key = secret.encode()
+    mac = hmac.new(secret.encode(), digestmod=hashlib.sha256)  # keyed once, copied per request
     budget = budget or BodyBudget(MAX_HELD)
     accepted: dict[str, Any] = {}  # the counter of each event, looked up once
 
@@ -248,7 +277,7 @@ def make_handler(
         if not _SIGNATURE.fullmatch(header):  # cannot match: no need to read the body
             return _answer(401, "missing or invalid X-Hub-Signature-256")
         try:
-            body = await _read(request, key, header, budget, body_timeout)
+            body = await _read(request, mac, header, budget, body_timeout)
         except _Refused as refused:
             if refused.hang_up:
                 # Not from GitHub: answer, then close rather than linger reading the rest.
