@@ -23,9 +23,9 @@ from app.checks.report import (
     update_body,
 )
 from app.config import ContractsConfig
-from app.contracts import scan_pair, select_paths
+from app.contracts import scan_pair
 from app.contracts.model import Finding
-from app.contracts.selection import kind_of
+from app.contracts.selection import select_blobs
 from app.service.dispatch import Context
 from app.service.github import is_not_found
 
@@ -72,24 +72,10 @@ async def _selected(
     """path -> blob SHA of the files the scan needs at `sha`, and notices for those left out
     by the bounds (the tree tells sizes, so nothing oversized is fetched)."""
     entries = {path: (blob, size) for path, blob, size in await _tree(ctx, sha)}
-    wanted: dict[str, str] = {}
-    skipped: list[Finding] = []
-    total = 0
-    for path in select_paths(list(entries), config):
-        blob, size = entries[path]
-        most = MAX_SPEC if kind_of(path).startswith("spec") else MAX_BLOB
-        if size > most:
-            why = f"Not scanned: {size} bytes, over the {most} byte limit of a file."
-            skipped.append(Finding("oversized-file", "notice", path, 1, why))
-            continue
-        if len(wanted) >= MAX_FILES or total + size > MAX_BYTES:
-            limit = f"{MAX_FILES} files" if len(wanted) >= MAX_FILES else f"{MAX_BYTES} bytes"
-            why = f"Not scanned: the scan reached its limit of {limit} on this side."
-            skipped.append(Finding("too-many-files", "notice", path, 1, why))
-            continue
-        wanted[path] = blob
-        total += size
-    return wanted, skipped
+    return select_blobs(
+        entries, config, max_file=MAX_BLOB, max_spec=MAX_SPEC, max_files=MAX_FILES,
+        max_bytes=MAX_BYTES,
+    )  # fmt: skip
 
 
 async def _contents(ctx: Context, *sides: dict[str, str]) -> list[dict[str, bytes]]:

@@ -8,6 +8,8 @@ from functools import lru_cache
 
 from app.config import ContractsConfig
 
+from .model import Finding
+
 SPEC_EXTENSIONS = (".yaml", ".yml", ".json")
 PY_EXTENSIONS = (".py",)
 JS_EXTENSIONS = (".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".mts", ".cts", ".vue", ".svelte")
@@ -156,3 +158,35 @@ def kind_of(path: str) -> str:
         if lower.endswith(ext):
             return "js" + ext
     return "js.js" if lower.endswith(JS_EXTENSIONS) else ""
+
+
+def select_blobs(
+    entries: dict[str, tuple[str, int]],
+    config: ContractsConfig,
+    *,
+    max_file: int,
+    max_spec: int,
+    max_files: int | None = None,
+    max_bytes: int | None = None,
+) -> tuple[dict[str, str], list[Finding]]:
+    """From a tree's `path -> (blob SHA, size)`: the blobs the scan needs, and a notice for each
+    file the bounds leave out. The tree tells sizes, so nothing oversized is ever fetched."""
+    wanted: dict[str, str] = {}
+    skipped: list[Finding] = []
+    total = 0
+    for path in select_paths(entries, config):
+        blob, size = entries[path]
+        most = max_spec if kind_of(path).startswith("spec") else max_file
+        if size > most:
+            why = f"Not scanned: {size} bytes, over the {most} byte limit of a file."
+            skipped.append(Finding("oversized-file", "notice", path, 1, why))
+            continue
+        full = max_files is not None and len(wanted) >= max_files
+        if full or (max_bytes is not None and total + size > max_bytes):
+            limit = f"{max_files} files" if full else f"{max_bytes} bytes"
+            why = f"Not scanned: the scan reached its limit of {limit} on this side."
+            skipped.append(Finding("too-many-files", "notice", path, 1, why))
+            continue
+        wanted[path] = blob
+        total += size
+    return wanted, skipped

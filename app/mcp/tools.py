@@ -21,7 +21,7 @@ from app.contracts import openapi_export, render, scan, scan_pair, select_paths
 from app.contracts.engine import MAX_FILE_BYTES, MAX_SPEC_BYTES
 from app.contracts.gitread import GitError, read_commit, read_worktree
 from app.contracts.model import Finding, ScanResult
-from app.contracts.selection import kind_of
+from app.contracts.selection import select_blobs
 from app.tickets.messages import StatusLabel
 from app.tickets.model import Ticket, is_ticket
 
@@ -366,16 +366,9 @@ class Tools:
         # The config as `baton scan` of a checkout of `ref` reads it: the one at `ref`.
         text = await gh.blob(entries[CONFIG_PATH][0]) if CONFIG_PATH in entries else None
         cc = parse_config(text[: MAX_CONFIG_BYTES + 1] if text else None).contracts
-        notices: list[Finding] = []
-        wanted: dict[str, str] = {}
-        for path in select_paths(list(entries), cc):
-            sha, size = entries[path]
-            limit = MAX_SPEC_BYTES if kind_of(path).startswith("spec") else MAX_FILE_BYTES
-            if size > limit:
-                why = f"The file has {size} bytes, over the {limit} byte limit; it was skipped."
-                notices.append(Finding("oversized-file", "notice", path, 1, why))
-                continue
-            wanted[path] = sha
+        wanted, notices = select_blobs(
+            entries, cc, max_file=MAX_FILE_BYTES, max_spec=MAX_SPEC_BYTES
+        )
         fetching = asyncio.Semaphore(FETCHES)
 
         async def one(path: str, sha: str) -> tuple[str, bytes]:

@@ -420,3 +420,22 @@ def test_scan_pair_gives_what_two_scans_give() -> None:
     single.baseline = None  # scan_pair leaves the comparison to its caller
     assert pair == (single, scan(base, config))
     assert [f.code for f in pair[0].findings if f.severity == "error"] == ["removed-endpoint"]
+
+
+def test_select_blobs_bounds_files_specs_count_and_bytes() -> None:
+    from app.contracts.selection import select_blobs
+
+    entries = {
+        "api/a.py": ("a", 10), "api/big.py": ("b", 101), "openapi.yaml": ("s", 500),
+        "api/c.py": ("c", 10), "api/d.py": ("d", 10), "README.md": ("r", 1),
+    }  # fmt: skip
+    wanted, notices = select_blobs(
+        entries, ContractsConfig(), max_file=100, max_spec=1000, max_files=3, max_bytes=10_000
+    )
+    assert wanted == {"api/a.py": "a", "api/c.py": "c", "api/d.py": "d"}  # in path order
+    assert {(f.code, f.file) for f in notices} == {
+        ("oversized-file", "api/big.py"), ("too-many-files", "openapi.yaml"),
+    }  # fmt: skip
+    wanted, notices = select_blobs(entries, ContractsConfig(), max_file=100, max_spec=1000)
+    assert set(wanted) == {"api/a.py", "api/c.py", "api/d.py", "openapi.yaml"}
+    assert [f.code for f in notices] == ["oversized-file"]
