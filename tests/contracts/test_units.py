@@ -433,7 +433,7 @@ def test_select_blobs_bounds_files_specs_count_and_bytes() -> None:
         entries, ContractsConfig(), max_file=100, max_spec=1000, max_files=3, max_bytes=10_000
     )
     assert wanted == {"api/a.py": "a", "api/c.py": "c", "api/d.py": "d"}  # in path order
-    assert {(f.code, f.file) for f in notices} == {
+    assert {(f.code, f.path) for f in notices} == {
         ("oversized-file", "api/big.py"), ("too-many-files", "openapi.yaml"),
     }  # fmt: skip
     wanted, notices = select_blobs(entries, ContractsConfig(), max_file=100, max_spec=1000)
